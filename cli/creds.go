@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/launcher"
+)
+
+// credsInput are the flags of every command that gets credentials.
+type credsInput struct {
+	profile   string
+	region    string
+	duration  time.Duration
+	noSession bool
+	mfaToken  string
+}
+
+func (in *credsInput) addFlags(cmd *cobra.Command, withRegion bool) {
+	f := cmd.Flags()
+	if withRegion {
+		f.StringVar(&in.region, "region", "", "the region to set (default: the profile's, or AWS_REGION)")
+	}
+	f.DurationVar(&in.duration, "duration", 0, "lifetime of a new session, e.g. 1h (default: 8h for sessions, 1h or duration_seconds for roles)")
+	f.BoolVarP(&in.noSession, "no-session", "n", false, "use the long-term key without making a session (where no MFA is needed)")
+	f.StringVarP(&in.mfaToken, "mfa-token", "t", "", "the MFA code to use, instead of mfa_process or a prompt")
+}
+
+func (in *credsInput) validate() error {
+	if in.duration != 0 && (in.duration < 15*time.Minute || in.duration > 36*time.Hour) {
+		return fmt.Errorf("--duration %s is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles", in.duration)
+	}
+	return nil
+}
+
+// resolved is a profile's credentials and the region to go with them.
+type resolved struct {
+	profile *awsconfig.Profile
+	creds   credentials.Credentials
+	region  string
+}
+
+func (r resolved) vars() launcher.Vars {
+	return launcher.Vars{
+		AccessKeyID:     r.creds.AccessKeyID,
+		SecretAccessKey: r.creds.SecretAccessKey.Reveal(),
+		SessionToken:    r.creds.SessionToken.Reveal(),
+		Expires:         r.creds.Expires,
+		Profile:         r.profile.Name,
+	}
+}
+
+// resolve gets the credentials of in.profile; Ctrl-C during a prompt or an
+// AWS call cancels cleanly.
+func (a *App) resolve(in credsInput) (resolved, error) {
+	if err := in.validate(); err != nil {
+		return resolved{}, err
+	}
+	r, err := a.Resolver(in.mfaToken)
+	if err != nil {
+		return resolved{}, err
+	}
+	p, err := r.Config.Profile(in.profile)
+	if err != nil {
+		return resolved{}, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	c, err := r.Retrieve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
+	if err != nil {
+		return resolved{}, err
+	}
+	region := in.region
+	if region == "" {
+		region = awsconfig.Region(p, a.Getenv)
+	}
+	return resolved{profile: p, creds: c, region: region}, nil
+}

@@ -1,0 +1,388 @@
+package credentials
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/credentials/keystore"
+)
+
+// Defaults of the chain.
+const (
+	DefaultSessionDuration = 8 * time.Hour
+	DefaultRoleDuration    = time.Hour
+	DefaultExpiryWindow    = 5 * time.Minute
+	DefaultTimeout         = 30 * time.Second
+
+	// roleChainLimit is AWS's cap on a role assumed with temporary credentials.
+	roleChainLimit = time.Hour
+)
+
+// STSAPI is the part of the STS client the chain calls; *sts.Client
+// satisfies it and tests pass fakes.
+type STSAPI interface {
+	GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput, optFns ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error)
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+// MFAFunc returns a one-time code of the MFA device serial, which profile
+// needs. It is called at most once per Retrieve.
+type MFAFunc func(ctx context.Context, profile, serial string) (string, error)
+
+// STSFactory makes an STS client that signs with creds.
+type STSFactory func(region, endpoint string, creds Credentials) STSAPI
+
+// Options tune the chain; zero values take the defaults.
+type Options struct {
+	SessionDuration time.Duration // GetSessionToken sessions
+	RoleDuration    time.Duration // roles without duration_seconds
+	ExpiryWindow    time.Duration // a cached session is renewed this long before it expires
+	Timeout         time.Duration // deadline of each AWS call
+}
+
+func (o Options) withDefaults() Options {
+	if o.SessionDuration == 0 {
+		o.SessionDuration = DefaultSessionDuration
+	}
+	if o.RoleDuration == 0 {
+		o.RoleDuration = DefaultRoleDuration
+	}
+	if o.ExpiryWindow == 0 {
+		o.ExpiryWindow = DefaultExpiryWindow
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	return o
+}
+
+// Resolver turns profiles into credentials. It is safe to use from one
+// goroutine at a time per Retrieve; the store serialises keyring access.
+type Resolver struct {
+	Config *awsconfig.Config
+	Store  *keystore.Store
+	MFA    MFAFunc
+	NewSTS STSFactory          // nil: the real client (NewSTSClient)
+	Getenv func(string) string // nil: no environment
+	Now    func() time.Time    // nil: time.Now
+	Options
+}
+
+// Request says what credentials to get.
+type Request struct {
+	Profile   string
+	Duration  time.Duration // the target's session duration; 0: the default
+	NoSession bool          // use the long-term key without GetSessionToken where possible
+}
+
+// ErrNoKey means no long-term key is stored for a profile.
+var ErrNoKey = errors.New("no key stored")
+
+// NoKeyError names the profile whose key is missing.
+type NoKeyError struct{ Profile string }
+
+func (e *NoKeyError) Error() string {
+	return fmt.Sprintf("no key stored for profile %q (add one with: awstray add %s)", e.Profile, e.Profile)
+}
+
+// Is makes errors.Is(err, ErrNoKey) true.
+func (e *NoKeyError) Is(target error) bool { return target == ErrNoKey }
+
+// retrieval is the state of one Retrieve: the MFA code, asked at most once.
+type retrieval struct {
+	req    Request
+	target string
+	mfa    string // the serial of the chain, "" when none
+	code   string
+}
+
+// Retrieve returns credentials for req.Profile, from the keyring cache when
+// a cached session is valid for longer than the expiry window.
+func (r *Resolver) Retrieve(ctx context.Context, req Request) (Credentials, error) {
+	chain, err := r.Config.Chain(req.Profile)
+	if err != nil {
+		return Credentials{}, err
+	}
+	st := &retrieval{req: req, target: chain[0].Name}
+	for _, p := range chain {
+		if p.MFASerial != "" {
+			st.mfa = p.MFASerial
+			break
+		}
+	}
+	return r.profileCreds(ctx, chain, 0, st)
+}
+
+func (r *Resolver) opts() Options { return r.Options.withDefaults() }
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Resolver) getenv(k string) string {
+	if r.Getenv != nil {
+		return r.Getenv(k)
+	}
+	return ""
+}
+
+// profileCreds returns the credentials of chain[i].
+func (r *Resolver) profileCreds(ctx context.Context, chain []*awsconfig.Profile, i int, st *retrieval) (Credentials, error) {
+	p := chain[i]
+	if p.RoleARN == "" {
+		return r.baseCreds(ctx, p, st, st.req.NoSession && st.mfa == "")
+	}
+	return r.roleCreds(ctx, chain, i, st)
+}
+
+// hasKeySource reports whether chain[i]'s source is a long-term key: the
+// next profile is a plain IAM user, or the profile sources itself.
+func hasKeySource(chain []*awsconfig.Profile, i int) (*awsconfig.Profile, bool) {
+	if i == len(chain)-1 {
+		p := chain[i]
+		if p.SourceProfile == p.Name && p.CredentialProcess == "" {
+			return p, true
+		}
+		return nil, false
+	}
+	src := chain[i+1]
+	if src.Kind() == awsconfig.KindUser {
+		return src, true
+	}
+	return nil, false
+}
+
+func (r *Resolver) roleCreds(ctx context.Context, chain []*awsconfig.Profile, i int, st *retrieval) (Credentials, error) {
+	o := r.opts()
+	p := chain[i]
+	duration := p.Duration
+	if i == 0 && st.req.Duration != 0 {
+		duration = st.req.Duration
+	}
+	if duration == 0 {
+		duration = o.RoleDuration
+	}
+
+	// Where the source credentials come from decides the cache fingerprint;
+	// the cache is checked before the source is fetched, so a cached role
+	// costs one keyring read.
+	keyProfile, fromKey := hasKeySource(chain, i)
+	var (
+		fetch   func() (Credentials, error)
+		srcDesc string
+		withMFA bool
+	)
+	switch {
+	case fromKey && (st.req.NoSession || duration > roleChainLimit):
+		// Assumed straight from the long-term key, with the MFA code on
+		// this call: AWS caps roles assumed with temporary credentials at 1 h.
+		fetch = func() (Credentials, error) { return r.longTermKey(keyProfile.Name) }
+		srcDesc = "key:" + keyProfile.Name + ":" + st.mfa
+		withMFA = st.mfa != ""
+	case fromKey:
+		fetch = func() (Credentials, error) { return r.session(ctx, keyProfile, st) }
+		srcDesc = "session:" + keyProfile.Name + ":" + st.mfa
+	case i == len(chain)-1:
+		// A role whose source is its own credential_process.
+		fetch = func() (Credentials, error) { return r.baseCreds(ctx, p, st, true) }
+		srcDesc = "process:" + p.CredentialProcess
+		withMFA = st.mfa != ""
+	default:
+		fetch = func() (Credentials, error) { return r.profileCreds(ctx, chain, i+1, st) }
+		srcDesc = "profile:" + chain[i+1].Name
+		withMFA = st.mfa != "" && chain[i+1].RoleARN == "" // the first hop after a process
+	}
+
+	sessionName := p.RoleSessionName
+	params := fingerprint("role", p.RoleARN, p.ExternalID, sessionName, strconv.FormatInt(int64(duration/time.Second), 10), srcDesc)
+	key := keystore.Key{Kind: keystore.KindRole, Profile: p.Name}
+	if c, ok := r.cached(key, params); ok {
+		return c, nil
+	}
+	src, err := fetch()
+	if err != nil {
+		return Credentials{}, err
+	}
+	if src.CanExpire() && duration > roleChainLimit {
+		duration = roleChainLimit
+	}
+	if sessionName == "" {
+		sessionName = fmt.Sprintf("awstray-%d", r.now().Unix())
+	}
+	in := &sts.AssumeRoleInput{
+		RoleArn:         aws.String(p.RoleARN),
+		RoleSessionName: aws.String(sessionName),
+		DurationSeconds: aws.Int32(int32(duration / time.Second)),
+	}
+	if p.ExternalID != "" {
+		in.ExternalId = aws.String(p.ExternalID)
+	}
+	if withMFA {
+		code, err := r.mfaCode(ctx, st)
+		if err != nil {
+			return Credentials{}, err
+		}
+		in.SerialNumber = aws.String(st.mfa)
+		in.TokenCode = aws.String(code)
+	}
+	client := r.client(chain[0], src)
+	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	out, err := client.AssumeRole(cctx, in)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("assuming role %s: %w", p.RoleARN, describeAWSError(err, o.Timeout))
+	}
+	c, err := fromSTS(out.Credentials)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("assuming role %s: %w", p.RoleARN, err)
+	}
+	if err := r.Store.Set(key, encode(c, params), "awstray role session for profile "+p.Name); err != nil {
+		return Credentials{}, fmt.Errorf("caching the role session of profile %q: %w", p.Name, err)
+	}
+	return c, nil
+}
+
+// baseCreds returns the credentials of a profile that is no role: a
+// credential_process, or an IAM user's session (or key, when direct).
+func (r *Resolver) baseCreds(ctx context.Context, p *awsconfig.Profile, st *retrieval, direct bool) (Credentials, error) {
+	switch p.Kind() {
+	case awsconfig.KindProcess:
+		return runCredentialProcess(ctx, p.Name, p.CredentialProcess)
+	case awsconfig.KindRole:
+		if p.CredentialProcess != "" {
+			return runCredentialProcess(ctx, p.Name, p.CredentialProcess)
+		}
+		return r.longTermKey(p.Name)
+	case awsconfig.KindSSO:
+		return Credentials{}, fmt.Errorf("profile %q uses IAM Identity Center (SSO), which awstray does not sign in to yet", p.Name)
+	}
+	if direct {
+		return r.longTermKey(p.Name)
+	}
+	return r.session(ctx, p, st)
+}
+
+// session returns the base session of the IAM user profile p: cached, or
+// made with GetSessionToken (with MFA when the chain has a serial).
+func (r *Resolver) session(ctx context.Context, p *awsconfig.Profile, st *retrieval) (Credentials, error) {
+	o := r.opts()
+	key := keystore.Key{Kind: keystore.KindSession, Profile: p.Name}
+	params := fingerprint("session", st.mfa)
+	if c, ok := r.cached(key, params); ok {
+		return c, nil
+	}
+	lt, err := r.longTermKey(p.Name)
+	if err != nil {
+		return Credentials{}, err
+	}
+	duration := o.SessionDuration
+	if p.Name == st.target && st.req.Duration != 0 {
+		duration = st.req.Duration
+	}
+	in := &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(int32(duration / time.Second))}
+	if st.mfa != "" {
+		code, err := r.mfaCode(ctx, st)
+		if err != nil {
+			return Credentials{}, err
+		}
+		in.SerialNumber = aws.String(st.mfa)
+		in.TokenCode = aws.String(code)
+	}
+	client := r.client(p, lt)
+	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	out, err := client.GetSessionToken(cctx, in)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("getting a session for profile %q: %w", p.Name, describeAWSError(err, o.Timeout))
+	}
+	c, err := fromSTS(out.Credentials)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("getting a session for profile %q: %w", p.Name, err)
+	}
+	if err := r.Store.Set(key, encode(c, params), "awstray session for profile "+p.Name); err != nil {
+		return Credentials{}, fmt.Errorf("caching the session of profile %q: %w", p.Name, err)
+	}
+	return c, nil
+}
+
+// LongTermKey reads the stored key of profile.
+func (r *Resolver) longTermKey(profile string) (Credentials, error) {
+	b, err := r.Store.Get(keystore.Key{Kind: keystore.KindKey, Profile: profile})
+	if errors.Is(err, keystore.ErrNotFound) {
+		return Credentials{}, &NoKeyError{Profile: profile}
+	}
+	if err != nil {
+		return Credentials{}, err
+	}
+	c, _, err := decode(b)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("reading the key of profile %q: %w", profile, err)
+	}
+	return c, nil
+}
+
+// cached returns a valid cached session made with params.
+func (r *Resolver) cached(key keystore.Key, params string) (Credentials, bool) {
+	b, err := r.Store.Get(key)
+	if err != nil {
+		return Credentials{}, false
+	}
+	c, p, err := decode(b)
+	if err != nil || p != params || !c.ValidAt(r.now(), r.opts().ExpiryWindow) {
+		return Credentials{}, false
+	}
+	return c, true
+}
+
+func (r *Resolver) mfaCode(ctx context.Context, st *retrieval) (string, error) {
+	if st.code != "" {
+		return st.code, nil
+	}
+	if r.MFA == nil {
+		return "", fmt.Errorf("profile %q needs an MFA code and none can be asked for here", st.target)
+	}
+	code, err := r.MFA(ctx, st.target, st.mfa)
+	if err != nil {
+		return "", err
+	}
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return "", fmt.Errorf("no MFA code given for profile %q", st.target)
+	}
+	st.code = code
+	return code, nil
+}
+
+func (r *Resolver) client(p *awsconfig.Profile, creds Credentials) STSAPI {
+	region := awsconfig.Region(p, r.getenv)
+	if region == "" {
+		region = "us-east-1"
+	}
+	endpoint := r.Config.Endpoint(p, "sts", r.getenv)
+	if r.NewSTS != nil {
+		return r.NewSTS(region, endpoint, creds)
+	}
+	return NewSTSClient(region, endpoint, creds, r.opts().Timeout)
+}
+
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}

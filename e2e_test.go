@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/awstray/awstray/internal/testenv"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// binary builds awstray once per test run.
+func binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "awstray-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "awstray")
+		out, err := exec.Command("go", "build", "-trimpath", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// sandbox is a HOME, TMPDIR and file keyring of one test, and the
+// environment that points awstray at them and at moto.
+type sandbox struct {
+	root, home, tmp, keyring string
+	env                      []string
+}
+
+func newSandbox(t testing.TB, motoURL string) *sandbox {
+	t.Helper()
+	root := t.TempDir()
+	s := &sandbox{root: root, home: filepath.Join(root, "home"), tmp: filepath.Join(root, "tmp"), keyring: filepath.Join(root, "keyring")}
+	for _, d := range []string{s.home, s.tmp} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + s.home,
+		"TMPDIR=" + s.tmp,
+		"XDG_CONFIG_HOME=" + filepath.Join(s.home, ".config"),
+		"AWS_CONFIG_FILE=" + filepath.Join(s.home, ".aws", "config"),
+		"AWSTRAY_BACKEND=file",
+		"AWSTRAY_FILE_DIR=" + s.keyring,
+		"AWSTRAY_FILE_PASSPHRASE=correct horse battery staple",
+		"AWS_ENDPOINT_URL=" + motoURL,
+		"DBUS_SESSION_BUS_ADDRESS=disabled:",
+		"SHELL=/bin/sh",
+	}
+	return s
+}
+
+// run runs awstray with args and stdin, failing the test on a non-zero exit.
+func (s *sandbox) run(t testing.TB, stdin string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = s.env
+	cmd.Dir = s.tmp
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("awstray %s: %v\nstderr: %s", strings.Join(args, " "), err, e.String())
+	}
+	return o.String(), e.String()
+}
+
+const (
+	testKeyID  = "AKIAIOSFODNN7EXAMPLE"
+	testSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+// TestNoSecretLeaks runs add → exec → export → credential-process → clear and
+// then looks for every secret it handled in the child's argv, in all that
+// awstray printed to stderr, and in every file under HOME, TMPDIR and the
+// keyring folder.
+func TestNoSecretLeaks(t *testing.T) {
+	moto := testenv.StartMoto(t)
+	s := newSandbox(t, moto.URL)
+	config := "[profile dev]\nregion = us-east-1\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\nmfa_process = echo 123456\n\n" +
+		"[profile admin]\nsource_profile = dev\nrole_arn = arn:aws:iam::123456789012:role/admin\n"
+	if err := os.MkdirAll(filepath.Join(s.home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.home, ".aws", "config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir() // outside the scanned folders: the child writes what it got here
+	var stderrs []string
+	_, e := s.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	stderrs = append(stderrs, e)
+	for _, p := range []string{"dev", "admin"} {
+		script := fmt.Sprintf(`tr '\0' ' ' < /proc/$$/cmdline > %s/%s.argv; env > %s/%s.env`, out, p, out, p)
+		_, e = s.run(t, "", "exec", p, "--", "sh", "-c", script)
+		stderrs = append(stderrs, e)
+	}
+	for _, f := range []string{"env", "fish", "powershell", "process", "ini"} {
+		_, e = s.run(t, "", "export", "admin", "--format", f)
+		stderrs = append(stderrs, e)
+	}
+	_, e = s.run(t, "", "credential-process", "dev")
+	stderrs = append(stderrs, e)
+	_, e = s.run(t, "", "list")
+	stderrs = append(stderrs, e)
+	_, e = s.run(t, "", "clear")
+	stderrs = append(stderrs, e)
+
+	secrets := []string{testSecret}
+	for _, p := range []string{"dev", "admin"} {
+		env, err := os.ReadFile(filepath.Join(out, p+".env"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(env), "\n") {
+			for _, name := range []string{"AWS_SECRET_ACCESS_KEY=", "AWS_SESSION_TOKEN="} {
+				if v, ok := strings.CutPrefix(line, name); ok {
+					secrets = append(secrets, v)
+				}
+			}
+		}
+		argv, err := os.ReadFile(filepath.Join(out, p+".argv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkNoSecret(t, "the argv of the child of exec "+p, string(argv), secrets)
+	}
+	if len(secrets) < 5 {
+		t.Fatalf("expected the long-term secret and two sessions' secrets and tokens, found %d secrets", len(secrets))
+	}
+	for i, e := range stderrs {
+		checkNoSecret(t, fmt.Sprintf("stderr of run %d", i), e, secrets)
+	}
+	files := 0
+	for _, dir := range []string{s.home, s.tmp, s.keyring} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files++
+			checkNoSecret(t, path, string(b), secrets)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files < 3 {
+		t.Fatalf("scanned only %d files; the config and the keyring items should be there", files)
+	}
+}
+
+func checkNoSecret(t *testing.T, where, text string, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("a secret (%d chars) appears in %s", len(s), where)
+		}
+	}
+}

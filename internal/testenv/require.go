@@ -1,0 +1,26 @@
+// Package testenv starts the real components that integration tests run
+// against (moto_server, a D-Bus session with GNOME Keyring, pass) and decides
+// what happens when one is missing: a skip on a developer's machine, a
+// failure in CI.
+package testenv
+
+import (
+	"os"
+	"testing"
+)
+
+// Required reports whether a missing component must fail the test run:
+// CI sets CI=true and AWSTRAY_REQUIRE_INTEGRATION=1.
+func Required() bool {
+	return os.Getenv("AWSTRAY_REQUIRE_INTEGRATION") == "1" || os.Getenv("CI") == "true"
+}
+
+// Missing stops the test because a component is not available: it fails
+// in CI and skips elsewhere, so no CI run passes by skipping.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("integration component missing (required in CI): "+format, args...)
+	}
+	t.Skipf("integration component missing: "+format, args...)
+}

@@ -1,0 +1,54 @@
+package launcher
+
+import (
+	"strings"
+	"time"
+)
+
+// EnvMarker is set in every environment awstray makes, to the profile's name.
+const EnvMarker = "AWSTRAY"
+
+// removedVars are taken out of a credentialed environment: they would make
+// SDKs look for another profile or file instead of the variables we set.
+var removedVars = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_SESSION_EXPIRATION",
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CREDENTIAL_FILE",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	EnvMarker,
+}
+
+// CredentialEnv returns base with the credential variables of v set,
+// AWS_REGION and AWS_DEFAULT_REGION when region is known, AWSTRAY=profile,
+// and the variables that would point SDKs elsewhere removed.
+func CredentialEnv(base []string, v Vars, region string) []string {
+	env := make([]string, 0, len(base)+10)
+	for _, kv := range base {
+		name, _, _ := strings.Cut(kv, "=")
+		if contains(removedVars, name) || (region != "" && (name == "AWS_REGION" || name == "AWS_DEFAULT_REGION")) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "AWS_ACCESS_KEY_ID="+v.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+v.SecretAccessKey)
+	if v.SessionToken != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+v.SessionToken, "AWS_SECURITY_TOKEN="+v.SessionToken)
+	}
+	if !v.Expires.IsZero() {
+		exp := v.Expires.UTC().Format(time.RFC3339)
+		env = append(env, "AWS_CREDENTIAL_EXPIRATION="+exp, "AWS_SESSION_EXPIRATION="+exp)
+	}
+	if region != "" {
+		env = append(env, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
+	}
+	return append(env, EnvMarker+"="+v.Profile)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

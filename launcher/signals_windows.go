@@ -1,0 +1,10 @@
+package launcher
+
+import (
+	"os"
+	"os/exec"
+)
+
+var forwardedSignals = []os.Signal{os.Interrupt}
+
+func exitCode(ee *exec.ExitError) int { return ee.ExitCode() }

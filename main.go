@@ -1,0 +1,14 @@
+// Command awstray keeps AWS credentials in the OS keyring and fresh STS
+// sessions at hand: a tray application and a CLI in one binary.
+package main
+
+import (
+	"os"
+
+	_ "github.com/awstray/awstray/internal/busenv" // before the keyring dials D-Bus
+	"github.com/awstray/awstray/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(cli.NewApp(), os.Args[1:]))
+}

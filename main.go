@@ -5,8 +5,8 @@ package main
 import (
 	"os"
 
-	_ "github.com/awstray/awstray/internal/busenv" // before the keyring dials D-Bus
 	"github.com/awstray/awstray/cli"
+	_ "github.com/awstray/awstray/internal/busenv" // before the keyring dials D-Bus
 )
 
 func main() {

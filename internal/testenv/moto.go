@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -39,7 +38,7 @@ func StartMotoServer(extraEnv ...string) (*Moto, error) {
 		}
 		cmd := exec.Command(argv[0], append(argv[1:], "-H", "127.0.0.1", "-p", strconv.Itoa(port))...)
 		cmd.Env = append(os.Environ(), extraEnv...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		ownGroup(cmd)
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("starting moto_server: %w", err)
 		}
@@ -121,6 +120,6 @@ func (m *Moto) Reset() error {
 // Stop ends moto_server and its children.
 func (m *Moto) Stop() {
 	if m.cmd.Process != nil {
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(m.cmd)
 	}
 }

@@ -1,0 +1,457 @@
+package keystore
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/keyring"
+	"github.com/awstray/awstray/internal/testenv"
+)
+
+func TestMemory(t *testing.T) {
+	runConformance(t, func(*testing.T) *Store {
+		s := NewMemory()
+		if s.Backend() != "memory" {
+			t.Fatalf("Backend() = %q", s.Backend())
+		}
+		return s
+	})
+}
+
+// limitKeyring fails writes larger than max bytes, as the Windows
+// Credential Manager does.
+type limitKeyring struct {
+	keyring.Keyring
+	max int
+}
+
+func (l *limitKeyring) Set(it keyring.Item) error {
+	if len(it.Data) > l.max {
+		return errors.New("The stub received bad data.")
+	}
+	return l.Keyring.Set(it)
+}
+
+// TestWinCredChunking runs the suite on a memory keyring with the Windows
+// Credential Manager's size limit (made small so that 2 KiB values take
+// several chunks) behind the chunking that Open adds for wincred.
+func TestWinCredChunking(t *testing.T) {
+	runConformance(t, func(*testing.T) *Store {
+		kr := &limitKeyring{Keyring: keyring.NewArrayKeyring(nil), max: 256}
+		return newStore("wincred-emulated", &chunkedKeyring{Keyring: kr, max: 256}, time.Minute, "")
+	})
+}
+
+func newFileStore(t testing.TB, dir, passphrase string) (*Store, error) {
+	t.Helper()
+	return Open(Options{
+		Backend:        BackendFile,
+		FileDir:        dir,
+		FilePassphrase: func() (string, error) { return passphrase, nil },
+	})
+}
+
+func TestFile(t *testing.T) {
+	runConformance(t, func(t *testing.T) *Store {
+		s, err := newFileStore(t, t.TempDir(), "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Backend() != BackendFile {
+			t.Fatalf("Backend() = %q", s.Backend())
+		}
+		return s
+	})
+}
+
+// snapshot records the names, sizes, modes, times and contents of dir's files.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %d %v %d %x\n", e.Name(), fi.Size(), fi.Mode(), fi.ModTime().UnixNano(), data)
+	}
+	return b.String()
+}
+
+func TestFileWrongPassphrase(t *testing.T) {
+	dir := t.TempDir()
+	s, err := newFileStore(t, dir, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := Key{Kind: KindKey, Profile: "work"}
+	mustSet(t, s, k, []byte("secret"))
+	if _, err := os.Stat(filepath.Join(dir, canaryFile)); err != nil {
+		t.Fatalf("no canary after first use: %v", err)
+	}
+
+	wrongPassphrase := func(t *testing.T) {
+		t.Helper()
+		before := snapshot(t, dir)
+		_, err := newFileStore(t, dir, "two")
+		if !errors.Is(err, ErrWrongPassphrase) {
+			t.Fatalf("Open with another passphrase: %v, want ErrWrongPassphrase", err)
+		}
+		if want := "wrong passphrase for the file keyring in " + dir; !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+		if after := snapshot(t, dir); after != before {
+			t.Errorf("a failed Open changed %s:\nbefore:\n%s\nafter:\n%s", dir, before, after)
+		}
+	}
+
+	t.Run("Canary", wrongPassphrase)
+
+	t.Run("NoCanaryYet", func(t *testing.T) {
+		// A directory written before the canary existed: an item is checked.
+		if err := os.Remove(filepath.Join(dir, canaryFile)); err != nil {
+			t.Fatal(err)
+		}
+		wrongPassphrase(t)
+	})
+
+	t.Run("RightPassphrase", func(t *testing.T) {
+		s, err := newFileStore(t, dir, "one")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustGet(t, s, k, []byte("secret"))
+		if _, err := os.Stat(filepath.Join(dir, canaryFile)); err != nil {
+			t.Errorf("canary not recreated: %v", err)
+		}
+	})
+
+	t.Run("EmptyCanary", func(t *testing.T) {
+		// A canary cut short while being written is made again.
+		if err := os.WriteFile(filepath.Join(dir, canaryFile), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newFileStore(t, dir, "one"); err != nil {
+			t.Fatal(err)
+		}
+		wrongPassphrase(t)
+	})
+
+	t.Run("NoPassphrase", func(t *testing.T) {
+		_, err := Open(Options{Backend: BackendFile, FileDir: dir})
+		if err == nil || !strings.Contains(err.Error(), "needs a passphrase") {
+			t.Errorf("Open without FilePassphrase: %v", err)
+		}
+		if _, err := newFileStore(t, dir, ""); err == nil || !strings.Contains(err.Error(), "empty passphrase") {
+			t.Errorf("Open with an empty passphrase: %v", err)
+		}
+		_, err = Open(Options{Backend: BackendFile, FileDir: dir, FilePassphrase: func() (string, error) { return "", errors.New("prompt cancelled") }})
+		if err == nil || !strings.Contains(err.Error(), "prompt cancelled") {
+			t.Errorf("Open with a failing prompt: %v", err)
+		}
+	})
+}
+
+func TestFileDefaultDir(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "cfg"))
+	s, err := Open(Options{Backend: BackendFile, FilePassphrase: func() (string, error) { return "pw", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSet(t, s, Key{Kind: KindKey, Profile: "work"}, []byte("x"))
+	fi, err := os.Stat(filepath.Join(home, "cfg", "awstray", "keyring", "v1%2Fkey%2Fwork"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("item mode %v, want 0600", fi.Mode())
+	}
+}
+
+func randomName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func TestSecretService(t *testing.T) {
+	testenv.RequireSecretService(t)
+	runConformance(t, func(t *testing.T) *Store {
+		// Each store has a namespace of its own in the shared collection.
+		s, err := Open(Options{Backend: BackendSecretService, ServiceName: randomName("awstray-test-"), Timeout: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Backend() != BackendSecretService {
+			t.Fatalf("Backend() = %q", s.Backend())
+		}
+		return s
+	})
+
+	t.Run("SeenByLibsecret", func(t *testing.T) {
+		// A real Secret Service client finds the item under its label.
+		if _, err := exec.LookPath("secret-tool"); err != nil {
+			testenv.Missing(t, "secret-tool is not installed (Debian package libsecret-tools)")
+		}
+		s, err := Open(Options{Backend: BackendSecretService, ServiceName: "awstray-seen"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Key{Kind: KindKey, Profile: "my profile"}
+		mustSet(t, s, k, []byte("x"))
+		t.Cleanup(func() { _ = s.Remove(k) })
+		out, err := exec.Command("secret-tool", "search", "profile", "awstray-seen/v1/key/my%20profile").CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("label = awstray-seen/v1/key/my%20profile")) {
+			t.Errorf("secret-tool search: %v (%d bytes of output, no label line)", err, len(out))
+		}
+	})
+
+	t.Run("Detect", func(t *testing.T) {
+		s, err := Open(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Backend() != BackendSecretService {
+			t.Errorf("auto-detected %q, want secret-service (a Secret Service with a login collection runs)", s.Backend())
+		}
+	})
+
+	t.Run("MissingCollection", func(t *testing.T) {
+		_, err := Open(Options{Backend: BackendSecretService, Collection: "nope"})
+		if err == nil || !strings.Contains(err.Error(), `keyring backend "secret-service" is not available: the Secret Service has no collection "nope"`) {
+			t.Errorf("Open with a missing collection: %v", err)
+		}
+	})
+
+	t.Run("KWalletAbsent", func(t *testing.T) {
+		// The bus is up, so the keyring package registered kwallet, but no
+		// KWallet runs on it.
+		_, err := Open(Options{Backend: BackendKWallet})
+		if err == nil || !strings.Contains(err.Error(), `keyring backend "kwallet" is not available: no KWallet: org.kde.kwalletd5 is neither running on the session bus nor activatable`) {
+			t.Errorf("Open(kwallet): %v", err)
+		}
+	})
+}
+
+func TestPass(t *testing.T) {
+	env := testenv.InitPass(t)
+	var storeDir string
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+		if k == "PASSWORD_STORE_DIR" {
+			storeDir = v
+		}
+	}
+	runConformance(t, func(t *testing.T) *Store {
+		s, err := Open(Options{Backend: BackendPass, PassDir: storeDir, PassPrefix: randomName("t-")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Backend() != BackendPass {
+			t.Fatalf("Backend() = %q", s.Backend())
+		}
+		return s
+	})
+
+	t.Run("Layout", func(t *testing.T) {
+		s, err := Open(Options{Backend: BackendPass, PassDir: storeDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Key{Kind: KindRole, Profile: "team/prod", Variant: "ab12"}
+		mustSet(t, s, k, []byte("x"))
+		if _, err := os.Stat(filepath.Join(storeDir, "awstray", "v1", "role", "team%2Fprod", "ab12.gpg")); err != nil {
+			t.Errorf("item not where pass keeps it: %v", err)
+		}
+		mustRemove(t, s, k)
+	})
+
+	t.Run("NotInitialised", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := Open(Options{Backend: BackendPass, PassDir: dir})
+		want := `keyring backend "pass" is not available: the password store ` + dir + " is not initialised"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open on an empty directory: %v, want %q", err, want)
+		}
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	_, err := Open(Options{Backend: "gnome-keyring"})
+	if err == nil || !strings.Contains(err.Error(), `unknown keyring backend "gnome-keyring" (valid: secret-service, kwallet, pass, keyctl, file, wincred, keychain)`) {
+		t.Errorf("unknown backend: %v", err)
+	}
+	for name, reason := range map[string]string{
+		BackendWinCred:  "it exists only on Windows",
+		BackendKeychain: "it exists only on macOS",
+	} {
+		_, err := Open(Options{Backend: name})
+		want := fmt.Sprintf("keyring backend %q is not available: %s", name, reason)
+		if err == nil || err.Error() != want {
+			t.Errorf("Open(%s) = %v, want %q", name, err, want)
+		}
+	}
+}
+
+func TestDetectOrder(t *testing.T) {
+	all := []string{BackendSecretService, BackendKWallet, BackendPass, BackendKeychain, BackendWinCred}
+	tests := []struct {
+		goos      string
+		reachable []string
+		want      string
+	}{
+		{"linux", all, BackendSecretService},
+		{"linux", []string{BackendKWallet, BackendPass}, BackendKWallet},
+		{"linux", []string{BackendPass}, BackendPass},
+		{"linux", nil, BackendFile},
+		{"darwin", all, BackendKeychain},
+		{"darwin", nil, BackendFile},
+		{"windows", all, BackendWinCred},
+		{"windows", nil, BackendFile},
+		{"freebsd", all, BackendPass},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v", tt.goos, tt.reachable), func(t *testing.T) {
+			var asked []string
+			got, _ := detectIn(tt.goos, func(b string) (string, error) {
+				asked = append(asked, b)
+				for _, r := range tt.reachable {
+					if r == b {
+						return "", nil
+					}
+				}
+				return "", fs.ErrNotExist
+			})
+			if got != tt.want {
+				t.Errorf("detect = %q (asked %v), want %q", got, asked, tt.want)
+			}
+		})
+	}
+}
+
+// blockingKeyring holds Get until release is closed, as a Secret Service
+// waiting for its unlock prompt does; Remove panics.
+type blockingKeyring struct {
+	keyring.Keyring
+	release chan struct{}
+}
+
+func (b *blockingKeyring) Get(key string) (keyring.Item, error) {
+	<-b.release
+	return b.Keyring.Get(key)
+}
+
+func (b *blockingKeyring) Remove(string) error { panic("boom") }
+
+func TestTimeout(t *testing.T) {
+	kr := &blockingKeyring{Keyring: keyring.NewArrayKeyring(nil), release: make(chan struct{})}
+	s := newStore("fake", kr, 50*time.Millisecond, "")
+	k := Key{Kind: KindKey, Profile: "work"}
+
+	_, err := s.Get(k)
+	if !errors.Is(err, ErrTimeout) || err.Error() != `reading v1/key/work from fake: keyring backend "fake" did not answer within 50ms (is it locked?)` {
+		t.Fatalf("Get on a blocked backend: %v", err)
+	}
+	// The blocked call still holds the store: the next one must not enter
+	// the library beside it.
+	err = s.Set(k, []byte("x"), "label")
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "an earlier call is still waiting") {
+		t.Fatalf("Set while a call is blocked: %v", err)
+	}
+
+	close(kr.release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err = s.Set(k, []byte("x"), "label")
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("Set after the backend answered: %v", err)
+	}
+	mustGet(t, s, k, []byte("x"))
+
+	// A panicking backend is an error, and the store stays usable.
+	if err := s.Remove(k); err == nil || !strings.Contains(err.Error(), `keyring backend "fake" failed: boom`) {
+		t.Errorf("Remove on a panicking backend: %v", err)
+	}
+	mustGet(t, s, k, []byte("x"))
+}
+
+// BenchmarkFileGet measures what `awstray exec` pays to read a cached
+// session (about 1 KiB of JSON) from an open file keyring.
+func BenchmarkFileGet(b *testing.B) {
+	s, err := newFileStore(b, b.TempDir(), "correct horse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := Key{Kind: KindSession, Profile: "work"}
+	v := bytes.Repeat([]byte("s"), 1024)
+	if err := s.Set(k, v, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Get(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFileOpenGet is the whole cost per `awstray exec`: Open (which
+// decrypts the canary) and one Get.
+func BenchmarkFileOpenGet(b *testing.B) {
+	dir := b.TempDir()
+	s, err := newFileStore(b, dir, "correct horse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := Key{Kind: KindSession, Profile: "work"}
+	if err := s.Set(k, bytes.Repeat([]byte("s"), 1024), "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		s, err := newFileStore(b, dir, "correct horse")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Get(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMemoryGet(b *testing.B) {
+	s := NewMemory()
+	k := Key{Kind: KindSession, Profile: "work"}
+	if err := s.Set(k, bytes.Repeat([]byte("s"), 1024), "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Get(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

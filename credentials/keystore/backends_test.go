@@ -111,12 +111,25 @@ func TestFileWrongPassphrase(t *testing.T) {
 	wrongPassphrase := func(t *testing.T) {
 		t.Helper()
 		before := snapshot(t, dir)
-		_, err := newFileStore(t, dir, "two")
-		if !errors.Is(err, ErrWrongPassphrase) {
-			t.Fatalf("Open with another passphrase: %v, want ErrWrongPassphrase", err)
+		s, err := newFileStore(t, dir, "two")
+		if err != nil {
+			t.Fatalf("Open decrypts nothing and should not fail: %v", err)
 		}
-		if want := "wrong passphrase for the file keyring in " + dir; !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
+		// Every call that would read, write or list fails clearly.
+		_, getErr := s.Get(k)
+		_, listErr := s.List()
+		for what, err := range map[string]error{
+			"Get":    getErr,
+			"Set":    s.Set(Key{Kind: KindKey, Profile: "other"}, []byte("x"), ""),
+			"Remove": s.Remove(k),
+			"List":   listErr,
+		} {
+			if !errors.Is(err, ErrWrongPassphrase) {
+				t.Fatalf("%s with another passphrase: %v, want ErrWrongPassphrase", what, err)
+			}
+			if want := "wrong passphrase for the file keyring in " + dir; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
 		}
 		if after := snapshot(t, dir); after != before {
 			t.Errorf("a failed Open changed %s:\nbefore:\n%s\nafter:\n%s", dir, before, after)
@@ -139,6 +152,7 @@ func TestFileWrongPassphrase(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustGet(t, s, k, []byte("secret"))
+		mustList(t, s, k)
 		if _, err := os.Stat(filepath.Join(dir, canaryFile)); err != nil {
 			t.Errorf("canary not recreated: %v", err)
 		}
@@ -149,7 +163,11 @@ func TestFileWrongPassphrase(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, canaryFile), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := newFileStore(t, dir, "one"); err != nil {
+		s, err := newFileStore(t, dir, "one")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.List(); err != nil { // the first listing remakes the canary
 			t.Fatal(err)
 		}
 		wrongPassphrase(t)

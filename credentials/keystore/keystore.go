@@ -53,6 +53,21 @@ type Store struct {
 	// entered twice at once.
 	sem chan struct{}
 	kr  keyring.Keyring
+	// verify checks the file backend's passphrase (nil elsewhere, and once
+	// it passed); guarded by sem like kr.
+	verify func(keyring.Keyring) error
+}
+
+// verified runs the passphrase check if one is pending. Call it inside do.
+func (s *Store) verified(kr keyring.Keyring) error {
+	if s.verify == nil {
+		return nil
+	}
+	if err := s.verify(kr); err != nil {
+		return err
+	}
+	s.verify = nil
+	return nil
 }
 
 // newStore wraps an opened keyring. It is the one constructor; Open and
@@ -98,6 +113,13 @@ func (s *Store) Get(k Key) ([]byte, error) {
 	var data []byte
 	err := s.do(func(kr keyring.Keyring) error {
 		it, err := kr.Get(s.rawKey(k))
+		if err != nil && !errors.Is(err, keyring.ErrKeyNotFound) {
+			// An item that does not decrypt: say so plainly when the
+			// passphrase is the reason.
+			if verr := s.verified(kr); verr != nil {
+				return verr
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -133,7 +155,13 @@ func (s *Store) Set(k Key, data []byte, label string) error {
 		Label:       label,
 		Description: "awstray " + string(k.Kind),
 	}
-	if err := s.do(func(kr keyring.Keyring) error { return kr.Set(item) }); err != nil {
+	err := s.do(func(kr keyring.Keyring) error {
+		if err := s.verified(kr); err != nil {
+			return err
+		}
+		return kr.Set(item)
+	})
+	if err != nil {
 		return fmt.Errorf("writing %s to %s: %w", k, s.backend, err)
 	}
 	return nil
@@ -144,7 +172,12 @@ func (s *Store) Remove(k Key) error {
 	if err := k.Validate(); err != nil {
 		return fmt.Errorf("removing %s from %s: %w", k, s.backend, err)
 	}
-	err := s.do(func(kr keyring.Keyring) error { return kr.Remove(s.rawKey(k)) })
+	err := s.do(func(kr keyring.Keyring) error {
+		if err := s.verified(kr); err != nil {
+			return err
+		}
+		return kr.Remove(s.rawKey(k))
+	})
 	if err != nil && !errors.Is(err, keyring.ErrKeyNotFound) && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing %s from %s: %w", k, s.backend, err)
 	}
@@ -157,6 +190,9 @@ func (s *Store) Remove(k Key) error {
 func (s *Store) List() ([]Key, error) {
 	var raw []string
 	err := s.do(func(kr keyring.Keyring) error {
+		if err := s.verified(kr); err != nil {
+			return err
+		}
 		var err error
 		raw, err = kr.Keys()
 		return err

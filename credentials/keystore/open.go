@@ -225,9 +225,11 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 		}
 		switch name {
 		case BackendFile:
-			if err := verifyCanary(kr, fileDir); err != nil {
-				return err
-			}
+			// The passphrase is checked against the canary before the first
+			// write or listing, and when an item does not decrypt — not on
+			// every Open: each check is a PBKDF2 run, and `exec` with a cached
+			// session needs only one read.
+			s.verify = func(kr keyring.Keyring) error { return verifyCanary(kr, fileDir) }
 		case BackendWinCred:
 			kr = &chunkedKeyring{Keyring: kr, max: wincredMaxBlob}
 		}

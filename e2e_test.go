@@ -184,3 +184,42 @@ func checkNoSecret(t *testing.T, where, text string, secrets []string) {
 		}
 	}
 }
+
+// TestNoStrayDBusDaemon: with no session bus, the keyring package's init
+// would autolaunch a dbus-daemon (through dbus-launch) that outlives awstray.
+// internal/busenv prevents it; this runs awstray with dbus-launch on PATH
+// and looks for any process left holding a marker from awstray's
+// environment.
+func TestNoStrayDBusDaemon(t *testing.T) {
+	if _, err := exec.LookPath("dbus-launch"); err != nil {
+		testenv.Missing(t, "dbus-launch (Debian package dbus-x11), without which this test proves nothing")
+	}
+	marker := fmt.Sprintf("AWSTRAY_STRAY_MARKER=%d", os.Getpid())
+	s := newSandbox(t, "http://127.0.0.1:1")
+	env := []string{marker}
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv)
+		}
+	}
+	for _, args := range [][]string{{"version"}, {"list"}} {
+		cmd := exec.Command(binary(t), args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("awstray %v: %v: %s", args, err, out)
+		}
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(b, []byte(marker+"\x00")) {
+			comm, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "comm"))
+			pid := filepath.Base(filepath.Dir(p))
+			_ = exec.Command("kill", pid).Run()
+			t.Errorf("process %s (%s) outlived awstray", pid, strings.TrimSpace(string(comm)))
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -77,7 +78,7 @@ func Load(path string) (Settings, error) {
 		if errors.As(err, &pe) {
 			return Settings{}, fmt.Errorf("%s:%d: %s", path, pe.Position.Line, pe.Message)
 		}
-		return Settings{}, fmt.Errorf("%s: %w", path, err)
+		return Settings{}, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "toml: "))
 	}
 	if un := md.Undecoded(); len(un) > 0 {
 		return Settings{}, fmt.Errorf("%s: unknown setting %q", path, un[0].String())

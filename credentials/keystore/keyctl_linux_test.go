@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -68,4 +69,33 @@ func TestKeyctl(t *testing.T) {
 			t.Errorf("keyctl pipe: %v (read %d bytes)", err, len(data))
 		}
 	})
+}
+
+// TestKeyctlTwoProcesses: the tray and the CLI write the same items at
+// once. The keyring package passes each new key through the session
+// keyring all processes share; without the lock in keyctlLocked, one of
+// two processes running the Concurrent case gets "setting permission …
+// permission denied" within a few runs.
+func TestKeyctlTwoProcesses(t *testing.T) {
+	if os.Getenv("AWSTRAY_KEYCTL_CHILD") == "1" {
+		return // a child runs only the Concurrent case
+	}
+	openKeyctl(t) // Missing when the kernel refuses keyctl
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKeyctl$/^Concurrent$", "-test.count=15")
+		cmd.Env = append(os.Environ(), "AWSTRAY_KEYCTL_CHILD=1")
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i])
+		}
+	}
 }

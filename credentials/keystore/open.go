@@ -230,6 +230,8 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 			// every Open: each check is a PBKDF2 run, and `exec` with a cached
 			// session needs only one read.
 			s.verify = func(kr keyring.Keyring) error { return verifyCanary(kr, fileDir) }
+		case BackendKeyctl:
+			kr = &keyctlLocked{Keyring: kr}
 		case BackendWinCred:
 			kr = &chunkedKeyring{Keyring: kr, max: wincredMaxBlob}
 		}

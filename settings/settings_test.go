@@ -1,0 +1,54 @@
+package settings
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(content string) string {
+		p := filepath.Join(dir, "settings.toml")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s, err := Load(filepath.Join(dir, "missing.toml"))
+	if err != nil || s != (Settings{}) {
+		t.Fatalf("missing file: %+v %v", s, err)
+	}
+	s, err = Load(write("# mine\nbackend = \"pass\"\nsession_duration = \"12h\"\nrole_duration = \"45m\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Backend != "pass" || s.SessionDuration.Duration != 12*time.Hour || s.RoleDuration.Duration != 45*time.Minute {
+		t.Fatalf("got %+v", s)
+	}
+	for _, tc := range []struct{ content, want string }{
+		{"backend = = x\n", "settings.toml:1: "},
+		{"\n\nsession_duration = \"soon\"\n", `settings.toml:3: `},
+		{"session_duration = \"-1h\"\n", `is not a positive duration`},
+		{"backend = 3\n", `settings.toml: line 1 (last key "backend"): incompatible types`},
+		{"colour = \"red\"\n", `unknown setting "colour"`},
+	} {
+		_, err := Load(write(tc.content))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: got %v, want one line containing %q", tc.content, err, tc.want)
+		}
+	}
+}
+
+func TestPath(t *testing.T) {
+	env := map[string]string{"AWSTRAY_SETTINGS": "/x/s.toml"}
+	if p, _ := Path(func(k string) string { return env[k] }); p != "/x/s.toml" {
+		t.Errorf("AWSTRAY_SETTINGS: %s", p)
+	}
+	env = map[string]string{"XDG_CONFIG_HOME": "/cfg"}
+	if p, _ := Path(func(k string) string { return env[k] }); p != "/cfg/awstray/settings.toml" {
+		t.Errorf("XDG_CONFIG_HOME: %s", p)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -222,4 +224,73 @@ func TestNoStrayDBusDaemon(t *testing.T) {
 			t.Errorf("process %s (%s) outlived awstray", pid, strings.TrimSpace(string(comm)))
 		}
 	}
+}
+
+// TestSecretServiceCLI runs the CLI as a person on a GNOME desktop would:
+// no backend named, so awstray picks the Secret Service; the key lands in
+// the "login" collection, where secret-tool sees it, and exec works from it.
+func TestSecretServiceCLI(t *testing.T) {
+	moto := testenv.StartMoto(t)
+	ssEnv := testenv.StartSecretService(t)
+	s := newSandbox(t, moto.URL)
+	var env []string
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, "AWSTRAY_BACKEND=") && !strings.HasPrefix(kv, "AWSTRAY_FILE_") &&
+			!strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") {
+			env = append(env, kv)
+		}
+	}
+	s.env = append(env, ssEnv...)
+	_, stderr := s.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	if !strings.Contains(stderr, "in the secret-service keyring") {
+		t.Fatalf("add did not pick the Secret Service: %s", stderr)
+	}
+	out, _ := s.run(t, "", "exec", "dev", "--", "sh", "-c", "echo token=${AWS_SESSION_TOKEN:+set}")
+	if !strings.Contains(out, "token=set") {
+		t.Fatalf("exec through the Secret Service: %q", out)
+	}
+	labels := secretServiceLabels(t, ssEnv)
+	if !strings.Contains(labels, "awstray/v1/key/dev") || !strings.Contains(labels, "awstray/v1/session/dev") {
+		t.Fatalf("the login collection does not hold the key and the session: %s", labels)
+	}
+	out, _ = s.run(t, "", "list", "--json")
+	if !strings.Contains(out, `"stored_key": true`) {
+		t.Fatalf("list: %s", out)
+	}
+	s.run(t, "", "remove", "dev", "-f")
+	out, _ = s.run(t, "", "list", "--json")
+	if !strings.Contains(out, `"stored_key": false`) {
+		t.Fatalf("list after remove: %s", out)
+	}
+}
+
+// secretServiceLabels lists the labels of the items in the "login"
+// collection, asking the Secret Service over its own D-Bus API.
+func secretServiceLabels(t *testing.T, env []string) string {
+	t.Helper()
+	var addr string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "DBUS_SESSION_BUS_ADDRESS="); ok {
+			addr = v
+		}
+	}
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	coll := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets/aliases/default")
+	v, err := coll.GetProperty("org.freedesktop.Secret.Collection.Items")
+	if err != nil {
+		t.Fatalf("reading the collection's items: %v", err)
+	}
+	var labels []string
+	for _, item := range v.Value().([]dbus.ObjectPath) {
+		l, err := conn.Object("org.freedesktop.secrets", item).GetProperty("org.freedesktop.Secret.Item.Label")
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels = append(labels, l.Value().(string))
+	}
+	return strings.Join(labels, ", ")
 }

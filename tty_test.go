@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/awstray/awstray/internal/testenv"
+)
+
+// ptyRun runs awstray on a new pseudo-terminal, answering each prompt (a
+// substring of the output) in turn, and returns everything the terminal
+// showed.
+func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = env
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatalf("starting on a pty: %v", err)
+	}
+	defer f.Close()
+	var (
+		mu     sync.Mutex
+		screen bytes.Buffer
+	)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			mu.Lock()
+			screen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	seen := func() string { mu.Lock(); defer mu.Unlock(); return screen.String() }
+	offset := 0
+	for _, a := range answers {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			s := seen()
+			if i := strings.Index(s[offset:], a[0]); i >= 0 {
+				offset += i + len(a[0])
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no prompt %q; the terminal shows:\n%s", a[0], s)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if _, err := io.WriteString(f, a[1]+"\r"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = cmd.Wait()
+	time.Sleep(50 * time.Millisecond) // the reader drains the last output
+	return seen(), err
+}
+
+// TestTerminalPrompts: on a terminal, add asks for the key with the secret
+// hidden, and exec asks for the MFA code hidden; neither is echoed.
+func TestTerminalPrompts(t *testing.T) {
+	moto := testenv.StartMoto(t)
+	s := newSandbox(t, moto.URL)
+	if err := os.MkdirAll(filepath.Join(s.home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "[profile dev]\nregion = us-east-1\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\n"
+	if err := os.WriteFile(filepath.Join(s.home, ".aws", "config"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	screen, err := ptyRun(t, s.env, [][2]string{{"Access Key ID: ", testKeyID}, {"Secret Access Key: ", testSecret}}, "add", "dev")
+	if err != nil {
+		t.Fatalf("add: %v\n%s", err, screen)
+	}
+	if !strings.Contains(screen, testKeyID) {
+		t.Errorf("the access key ID should echo as typed:\n%s", screen)
+	}
+	if strings.Contains(screen, testSecret) {
+		t.Errorf("the secret access key was echoed:\n%s", screen)
+	}
+	if !strings.Contains(screen, "stored key ****************MPLE for profile dev") {
+		t.Errorf("no confirmation:\n%s", screen)
+	}
+
+	const code = "918273"
+	screen, err = ptyRun(t, s.env, [][2]string{{"MFA code for dev (arn:aws:iam::123456789012:mfa/dev): ", code}}, "exec", "dev", "--", "sh", "-c", "echo session=${AWS_SESSION_TOKEN:+yes}")
+	if err != nil {
+		t.Fatalf("exec: %v\n%s", err, screen)
+	}
+	if strings.Contains(screen, code) {
+		t.Errorf("the MFA code was echoed:\n%s", screen)
+	}
+	if !strings.Contains(screen, "session=yes") {
+		t.Errorf("the command got no session:\n%s", screen)
+	}
+
+	// remove asks on the terminal; "n" keeps the key.
+	screen, err = ptyRun(t, s.env, [][2]string{{"[y/N] ", "n"}}, "remove", "dev")
+	if err == nil || !strings.Contains(screen, "awstray: nothing removed") {
+		t.Fatalf("remove answered n: %v\n%s", err, screen)
+	}
+	if out, _ := s.run(t, "", "list"); !strings.Contains(out, "stored") {
+		t.Fatalf("the key is gone after answering n:\n%s", out)
+	}
+	screen, err = ptyRun(t, s.env, [][2]string{{"[y/N] ", "y"}}, "remove", "dev")
+	if err != nil || !strings.Contains(screen, "removed the key ****************MPLE of profile dev") {
+		t.Fatalf("remove answered y: %v\n%s", err, screen)
+	}
+}

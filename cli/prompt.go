@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
-	"time"
 
 	"golang.org/x/term"
 
@@ -64,8 +62,6 @@ func (t *ttyFile) ReadLine(prompt string) (string, error) {
 
 func (t *ttyFile) Close() error { return t.f.Close() }
 
-const mfaProcessTimeout = 2 * time.Minute
-
 // mfaFunc returns the MFA code source of this run: --mfa-token, then the
 // profile's mfa_process, then a hidden prompt on the terminal.
 func (a *App) mfaFunc(cfg *awsconfig.Config, flagCode string) credentials.MFAFunc {
@@ -75,8 +71,8 @@ func (a *App) mfaFunc(cfg *awsconfig.Config, flagCode string) credentials.MFAFun
 			flagCode = "" // a one-time code serves once
 			return code, nil
 		}
-		if proc := mfaProcess(cfg, profile); proc != "" {
-			return runMFAProcess(ctx, profile, proc)
+		if proc := credentials.MFAProcess(cfg, profile); proc != "" {
+			return credentials.RunMFAProcess(ctx, profile, proc)
 		}
 		tty, err := a.openTTY()
 		if err != nil {
@@ -85,39 +81,4 @@ func (a *App) mfaFunc(cfg *awsconfig.Config, flagCode string) credentials.MFAFun
 		defer tty.Close()
 		return tty.ReadSecret(fmt.Sprintf("MFA code for %s (%s): ", profile, serial))
 	}
-}
-
-// mfaProcess is the nearest mfa_process along the profile's chain.
-func mfaProcess(cfg *awsconfig.Config, profile string) string {
-	chain, err := cfg.Chain(profile)
-	if err != nil {
-		return ""
-	}
-	for _, p := range chain {
-		if p.MFAProcess != "" {
-			return p.MFAProcess
-		}
-	}
-	return ""
-}
-
-func runMFAProcess(ctx context.Context, profile, command string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, mfaProcessTimeout)
-	defer cancel()
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd.exe", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("mfa_process of profile %q failed: %w", profile, err)
-	}
-	code := strings.TrimSpace(string(out))
-	if code == "" {
-		return "", fmt.Errorf("mfa_process of profile %q printed no code", profile)
-	}
-	return code, nil
 }

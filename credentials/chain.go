@@ -83,6 +83,13 @@ type Request struct {
 	Profile   string
 	Duration  time.Duration // the target's session duration; 0: the default
 	NoSession bool          // use the long-term key without GetSessionToken where possible
+	// Details asks Resolve to learn PersonNeededAt behind cached roles too
+	// (one more keyring read).
+	Details bool
+	// Fresh makes a new session for the profile itself even when a cached
+	// one is valid (its sources may still come from the cache). The cached
+	// one is replaced only when the new one is made.
+	Fresh bool
 }
 
 // ErrNoKey means no long-term key is stored for a profile.
@@ -100,18 +107,44 @@ func (e *NoKeyError) Is(target error) bool { return target == ErrNoKey }
 
 // retrieval is the state of one Retrieve: the MFA code, asked at most once.
 type retrieval struct {
-	req    Request
-	target string
-	mfa    string // the serial of the chain, "" when none
-	code   string
+	req      Request
+	target   string
+	mfa      string // the serial of the chain, "" when none
+	code     string
+	personAt time.Time // expiry of the session made with the MFA code
+}
+
+// needsPerson records that c was made with the person's MFA code.
+func (st *retrieval) needsPerson(c Credentials) {
+	if st.mfa != "" && (st.personAt.IsZero() || c.Expires.Before(st.personAt)) {
+		st.personAt = c.Expires
+	}
 }
 
 // Retrieve returns credentials for req.Profile, from the keyring cache when
 // a cached session is valid for longer than the expiry window.
 func (r *Resolver) Retrieve(ctx context.Context, req Request) (Credentials, error) {
+	res, err := r.Resolve(ctx, req)
+	return res.Credentials, err
+}
+
+// Result is what Resolve found: the credentials, and when renewing them
+// stops being silent.
+type Result struct {
+	Credentials
+	// PersonNeededAt is when the session that needed the person (an MFA
+	// code) expires: after it, renewing the credentials asks for a code
+	// again. Zero when renewal never needs the person.
+	PersonNeededAt time.Time
+}
+
+// Resolve is Retrieve with the details a long-running holder of the
+// credentials (the tray) needs. It may read one more keyring item than
+// Retrieve, to learn the base session's expiry behind a cached role.
+func (r *Resolver) Resolve(ctx context.Context, req Request) (Result, error) {
 	chain, err := r.Config.Chain(req.Profile)
 	if err != nil {
-		return Credentials{}, err
+		return Result{}, err
 	}
 	st := &retrieval{req: req, target: chain[0].Name}
 	for _, p := range chain {
@@ -120,8 +153,62 @@ func (r *Resolver) Retrieve(ctx context.Context, req Request) (Credentials, erro
 			break
 		}
 	}
-	return r.profileCreds(ctx, chain, 0, st)
+	c, err := r.profileCreds(ctx, chain, 0, st)
+	if err != nil {
+		return Result{}, err
+	}
+	if req.Details && st.mfa != "" && st.personAt.IsZero() {
+		r.findPersonDeadline(chain, st)
+	}
+	return Result{Credentials: c, PersonNeededAt: st.personAt}, nil
 }
+
+// findPersonDeadline learns, behind cached roles, when the session made
+// with the MFA code ends: the base session of the chain's IAM user, or the
+// role assumed straight from its key. Gone already means renewing needs
+// the person now.
+func (r *Resolver) findPersonDeadline(chain []*awsconfig.Profile, st *retrieval) {
+	key := keystore.Key{Kind: keystore.KindSession}
+	for j := range chain {
+		kp, ok := hasKeySource(chain, j)
+		if !ok {
+			continue
+		}
+		key.Profile = kp.Name
+		d := chain[j].Duration
+		if j == 0 && st.req.Duration != 0 {
+			d = st.req.Duration
+		}
+		if st.req.NoSession || d > roleChainLimit {
+			key = keystore.Key{Kind: keystore.KindRole, Profile: chain[j].Name}
+		}
+		break
+	}
+	if key.Profile == "" {
+		return
+	}
+	deadline := r.now()
+	if b, err := r.Store.Get(key); err == nil {
+		if c, _, err := decode(b); err == nil && c.Expires.After(deadline) {
+			deadline = c.Expires
+		}
+	}
+	st.personAt = deadline
+}
+
+// ErrMFARequired means renewing needs an MFA code and the resolver has no
+// way to ask (the tray's silent background refresh).
+var ErrMFARequired = errors.New("an MFA code is needed")
+
+// MFARequiredError names the profile.
+type MFARequiredError struct{ Profile string }
+
+func (e *MFARequiredError) Error() string {
+	return fmt.Sprintf("profile %q needs an MFA code to renew its session", e.Profile)
+}
+
+// Is makes errors.Is(err, ErrMFARequired) true.
+func (e *MFARequiredError) Is(target error) bool { return target == ErrMFARequired }
 
 func (r *Resolver) opts() Options { return r.Options.withDefaults() }
 
@@ -209,7 +296,10 @@ func (r *Resolver) roleCreds(ctx context.Context, chain []*awsconfig.Profile, i 
 	sessionName := p.RoleSessionName
 	params := fingerprint("role", p.RoleARN, p.ExternalID, sessionName, strconv.FormatInt(int64(duration/time.Second), 10), srcDesc)
 	key := keystore.Key{Kind: keystore.KindRole, Profile: p.Name}
-	if c, ok := r.cached(key, params); ok {
+	if c, ok := r.cached(key, params); ok && !(i == 0 && st.req.Fresh) {
+		if withMFA && fromKey {
+			st.needsPerson(c)
+		}
 		return c, nil
 	}
 	src, err := fetch()
@@ -252,6 +342,9 @@ func (r *Resolver) roleCreds(ctx context.Context, chain []*awsconfig.Profile, i 
 	if err := r.Store.Set(key, encode(c, params), "awstray role session for profile "+p.Name); err != nil {
 		return Credentials{}, fmt.Errorf("caching the role session of profile %q: %w", p.Name, err)
 	}
+	if withMFA && fromKey {
+		st.needsPerson(c)
+	}
 	return c, nil
 }
 
@@ -281,7 +374,8 @@ func (r *Resolver) session(ctx context.Context, p *awsconfig.Profile, st *retrie
 	o := r.opts()
 	key := keystore.Key{Kind: keystore.KindSession, Profile: p.Name}
 	params := fingerprint("session", st.mfa)
-	if c, ok := r.cached(key, params); ok {
+	if c, ok := r.cached(key, params); ok && !(p.Name == st.target && st.req.Fresh) {
+		st.needsPerson(c)
 		return c, nil
 	}
 	lt, err := r.longTermKey(p.Name)
@@ -315,6 +409,7 @@ func (r *Resolver) session(ctx context.Context, p *awsconfig.Profile, st *retrie
 	if err := r.Store.Set(key, encode(c, params), "awstray session for profile "+p.Name); err != nil {
 		return Credentials{}, fmt.Errorf("caching the session of profile %q: %w", p.Name, err)
 	}
+	st.needsPerson(c)
 	return c, nil
 }
 
@@ -352,7 +447,7 @@ func (r *Resolver) mfaCode(ctx context.Context, st *retrieval) (string, error) {
 		return st.code, nil
 	}
 	if r.MFA == nil {
-		return "", fmt.Errorf("profile %q needs an MFA code and none can be asked for here", st.target)
+		return "", &MFARequiredError{Profile: st.target}
 	}
 	code, err := r.MFA(ctx, st.target, st.mfa)
 	if err != nil {

@@ -26,6 +26,18 @@ type fakeSTS struct {
 	n     int
 	now   func() time.Time
 	fail  error
+	// badCode is an MFA code STS rejects, as AWS does a wrong one.
+	badCode string
+}
+
+func (f *fakeSTS) check(code *string) error {
+	if f.fail != nil {
+		return f.fail
+	}
+	if f.badCode != "" && aws.ToString(code) == f.badCode {
+		return &smithy.GenericAPIError{Code: "AccessDenied", Message: "MultiFactorAuthentication failed with invalid MFA one time pass code."}
+	}
+	return nil
 }
 
 func (f *fakeSTS) factory(region, endpoint string, creds Credentials) STSAPI {
@@ -52,8 +64,8 @@ func (c *fakeClient) GetSessionToken(_ context.Context, in *sts.GetSessionTokenI
 	c.f.mu.Lock()
 	defer c.f.mu.Unlock()
 	c.f.calls = append(c.f.calls, fmt.Sprintf("GetSessionToken by %s mfa=%s dur=%d", c.signer.AccessKeyID, aws.ToString(in.TokenCode), aws.ToInt32(in.DurationSeconds)))
-	if c.f.fail != nil {
-		return nil, c.f.fail
+	if err := c.f.check(in.TokenCode); err != nil {
+		return nil, err
 	}
 	return &sts.GetSessionTokenOutput{Credentials: c.f.mint(aws.ToInt32(in.DurationSeconds))}, nil
 }
@@ -64,8 +76,8 @@ func (c *fakeClient) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ..
 	role := aws.ToString(in.RoleArn)
 	role = role[strings.LastIndex(role, "/")+1:]
 	c.f.calls = append(c.f.calls, fmt.Sprintf("AssumeRole %s by %s mfa=%s dur=%d", role, c.signer.AccessKeyID, aws.ToString(in.TokenCode), aws.ToInt32(in.DurationSeconds)))
-	if c.f.fail != nil {
-		return nil, c.f.fail
+	if err := c.f.check(in.TokenCode); err != nil {
+		return nil, err
 	}
 	return &sts.AssumeRoleOutput{Credentials: c.f.mint(aws.ToInt32(in.DurationSeconds))}, nil
 }

@@ -1,0 +1,53 @@
+package credentials
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/awstray/awstray/credentials/awsconfig"
+)
+
+const mfaProcessTimeout = 2 * time.Minute
+
+// MFAProcess is the nearest mfa_process along the profile's chain, "" when
+// there is none.
+func MFAProcess(cfg *awsconfig.Config, profile string) string {
+	chain, err := cfg.Chain(profile)
+	if err != nil {
+		return ""
+	}
+	for _, p := range chain {
+		if p.MFAProcess != "" {
+			return p.MFAProcess
+		}
+	}
+	return ""
+}
+
+// RunMFAProcess runs an mfa_process command through the shell and returns
+// the code it printed.
+func RunMFAProcess(ctx context.Context, profile, command string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, mfaProcessTimeout)
+	defer cancel()
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd.exe", "/C", command)
+	} else {
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("mfa_process of profile %q failed: %w", profile, err)
+	}
+	code := strings.TrimSpace(string(out))
+	if code == "" {
+		return "", fmt.Errorf("mfa_process of profile %q printed no code", profile)
+	}
+	return code, nil
+}

@@ -227,6 +227,18 @@ func (m *Manager) SetConfig(cfg *awsconfig.Config, err error) {
 	m.Kick()
 }
 
+// SetNotifyLead changes how long before an MFA session ends the person is
+// told.
+func (m *Manager) SetNotifyLead(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	m.mu.Lock()
+	m.c.NotifyLead = d
+	m.publishLocked()
+	m.mu.Unlock()
+}
+
 // Config returns the config in use.
 func (m *Manager) Config() *awsconfig.Config {
 	m.mu.Lock()

@@ -52,3 +52,55 @@ func TestPath(t *testing.T) {
 		t.Errorf("XDG_CONFIG_HOME: %s", p)
 	}
 }
+
+func TestSetKeepsTheRestOfTheFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "awstray", "settings.toml")
+	if err := Set(p, "export_format", Quote("fish")); err != nil {
+		t.Fatal(err)
+	}
+	orig := "# my settings\nbackend = \"pass\" # keep this\n\nnotify_lead = \"5m\"\n"
+	if err := os.WriteFile(p, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Set(p, "notify_lead", Quote("15m")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Set(p, "start_at_login", "true"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	want := "# my settings\nbackend = \"pass\" # keep this\n\nnotify_lead = \"15m\"\nstart_at_login = true\n"
+	if string(b) != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", b, want)
+	}
+	s, err := Load(p)
+	if err != nil || s.NotifyLead.Duration != 15*time.Minute || !s.StartAtLogin || s.Backend != "pass" {
+		t.Fatalf("%+v %v", s, err)
+	}
+	if err := Set(p, "notify_lead", `"15m`); err == nil {
+		t.Fatal("a value that breaks the file was written")
+	}
+	if b2, _ := os.ReadFile(p); string(b2) != want {
+		t.Fatal("a failed Set changed the file")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct{ content, want string }{
+		{"export_format = \"yaml\"\n", `export_format "yaml" is not one of`},
+		{"dialogs = \"gtk\"\n", `dialogs "gtk" is not one of`},
+		{"dialogs = \"ykman\"\n", `needs ykman_account`},
+	} {
+		p := filepath.Join(t.TempDir(), "s.toml")
+		if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v", tc.content, err)
+		}
+	}
+	d := Settings{}.WithDefaults()
+	if d.NotifyLead.Duration != 10*time.Minute || d.ClipboardTimeout.Duration != time.Minute || d.Dialogs != "auto" {
+		t.Errorf("defaults: %+v", d)
+	}
+}

@@ -1,0 +1,472 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/settings"
+)
+
+// Dialogs are the questions the tray asks the person.
+type Dialogs interface {
+	MFACode(ctx context.Context, profile, serial, previousError string) (string, error)
+	AddProfile(ctx context.Context) (NewProfile, error)
+}
+
+// NewProfile is what "Add profile…" collects.
+type NewProfile struct {
+	Name, AccessKeyID, SecretAccessKey, MFASerial, Region string
+}
+
+// Deps are the parts of the outside world the tray drives; Run fills in the
+// real ones and tests pass their own.
+type Deps struct {
+	Dialogs Dialogs
+	// Notify shows a notification; key identifies what it is about, so a
+	// newer one about the same thing replaces it.
+	Notify func(key, title, body string)
+	// Terminal opens a terminal running `awstray exec PROFILE`.
+	Terminal func(ctx context.Context, profile string) error
+	// Clipboard copies text and clears it after clearAfter if unchanged.
+	Clipboard func(ctx context.Context, text string, clearAfter time.Duration) error
+	// StartAtLogin adds or removes the autostart entry.
+	StartAtLogin func(enable bool) error
+	// OpenFile opens a file in the person's editor.
+	OpenFile func(path string) error
+	// Quit ends the tray.
+	Quit func()
+}
+
+// Options set up an App.
+type Options struct {
+	Manager      *credentials.Manager
+	Store        *keystore.Store
+	ConfigPath   string
+	SettingsPath string
+	StatePath    string
+	Settings     settings.Settings
+	SettingsErr  error
+	Getenv       func(string) string
+	Now          func() time.Time
+	Log          *slog.Logger
+	// Apply shows a menu; nil in tests that read menus with LastMenu.
+	Apply func(Menu)
+	// PollEvery is how often the config and settings files are looked at
+	// (default 2 s).
+	PollEvery time.Duration
+	Deps
+}
+
+// App is the tray's event loop: snapshots and clicks in, menus and actions
+// out. Its fields are touched by the loop goroutine only.
+type App struct {
+	o        Options
+	intents  chan Intent
+	events   chan credentials.Event
+	done     chan func() // results of background work, applied on the loop
+	snap     credentials.Snapshot
+	state    uiState
+	settings settings.Settings
+	setErr   string
+	last     Menu
+	menus    chan Menu // LastMenu's feed, for tests
+	cfgStamp, setStamp fileStamp
+}
+
+// NewApp prepares the loop; Start runs it.
+func NewApp(o Options) *App {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.PollEvery == 0 {
+		o.PollEvery = 2 * time.Second
+	}
+	a := &App{
+		o:        o,
+		intents:  make(chan Intent, 16),
+		events:   make(chan credentials.Event, 64),
+		done:     make(chan func(), 16),
+		state:    loadState(o.StatePath),
+		settings: o.Settings.WithDefaults(),
+		menus:    make(chan Menu, 1),
+	}
+	if o.SettingsErr != nil {
+		a.setErr = o.SettingsErr.Error()
+	}
+	a.cfgStamp = stamp(o.ConfigPath)
+	a.setStamp = stamp(o.SettingsPath)
+	return a
+}
+
+// Intents is where click handlers send.
+func (a *App) Intents() chan<- Intent { return a.intents }
+
+// OnEvent is the manager's event callback: it never blocks.
+func (a *App) OnEvent(e credentials.Event) {
+	select {
+	case a.events <- e:
+	default:
+	}
+}
+
+// Menus delivers each menu the loop renders (latest wins), for tests.
+func (a *App) Menus() <-chan Menu { return a.menus }
+
+// Render builds the first menu before the loop starts, so the tray shows
+// a full menu from its first frame.
+func (a *App) Render() Menu {
+	a.snap = a.o.Manager.Snapshot()
+	return a.render()
+}
+
+// Run is the event loop; it returns when ctx ends.
+func (a *App) Run(ctx context.Context) {
+	snaps, stop := a.o.Manager.Subscribe()
+	defer stop()
+	go func() { _ = a.o.Manager.Run(ctx) }()
+	go a.o.Manager.Restore(ctx, a.state.Unlocked)
+
+	minute := time.NewTicker(20 * time.Second) // labels show minutes
+	defer minute.Stop()
+	poll := time.NewTicker(a.o.PollEvery)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-snaps:
+			a.snap = s
+			a.render()
+		case in := <-a.intents:
+			a.handle(ctx, in)
+		case e := <-a.events:
+			a.notifyEvent(e)
+		case f := <-a.done:
+			f()
+		case <-minute.C:
+			a.render()
+		case <-poll.C:
+			a.pollFiles()
+		}
+	}
+}
+
+func (a *App) render() Menu {
+	m := BuildMenu(a.snap, UI{
+		Now:              a.o.Now(),
+		Recent:           a.state.Recent,
+		ExportFormat:     a.exportFormat(),
+		NotifyLead:       a.settings.NotifyLead.Duration,
+		ClipboardTimeout: a.settings.ClipboardTimeout.Duration,
+		StartAtLogin:     a.settings.StartAtLogin,
+		Terminal:         a.settings.Terminal,
+		SettingsErr:      a.setErr,
+	})
+	if a.o.Apply != nil {
+		a.o.Apply(m)
+	}
+	a.last = m
+	select {
+	case <-a.menus:
+	default:
+	}
+	a.menus <- m
+	return m
+}
+
+func (a *App) exportFormat() string {
+	if a.settings.ExportFormat != "" {
+		return a.settings.ExportFormat
+	}
+	return launcher.FormatForShell(a.o.Getenv("SHELL"))
+}
+
+// background runs slow work off the loop; then, if it returns a function,
+// that runs on the loop.
+func (a *App) background(ctx context.Context, work func(context.Context) func()) {
+	go func() {
+		if f := work(ctx); f != nil {
+			select {
+			case a.done <- f:
+			case <-ctx.Done():
+			}
+		}
+	}()
+}
+
+func (a *App) handle(ctx context.Context, in Intent) {
+	m := a.o.Manager
+	p := in.Profile
+	switch in.Kind {
+	case IntentUnlock:
+		a.background(ctx, func(ctx context.Context) func() {
+			if err := m.Unlock(ctx, p); err != nil {
+				if !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {
+					a.o.Notify(p, "Unlocking "+p+" failed", err.Error())
+				}
+				return nil
+			}
+			return func() { a.remember(p, true) }
+		})
+	case IntentOpenTerminal:
+		a.background(ctx, func(ctx context.Context) func() {
+			if err := a.o.Terminal(ctx, p); err != nil {
+				a.o.Notify(p, "Cannot open a terminal for "+p, err.Error())
+				return nil
+			}
+			return func() { a.remember(p, true) }
+		})
+	case IntentCopyExports:
+		format, clear := a.exportFormat(), a.settings.ClipboardTimeout.Duration
+		a.background(ctx, func(ctx context.Context) func() {
+			if err := a.copyExports(ctx, p, format, clear); err != nil {
+				a.o.Notify(p, "Cannot copy the export lines of "+p, err.Error())
+				return nil
+			}
+			return func() { a.remember(p, true) }
+		})
+	case IntentRefresh:
+		a.background(ctx, func(ctx context.Context) func() {
+			if err := m.Refresh(ctx, p); err != nil && !errors.Is(err, credentials.ErrCancelled) {
+				a.o.Notify(p, "Refreshing "+p+" failed", err.Error())
+			}
+			return nil
+		})
+	case IntentLock:
+		a.background(ctx, func(context.Context) func() {
+			if err := m.Lock(p); err != nil {
+				a.o.Notify(p, "Locking "+p+" left sessions in the keyring", err.Error())
+			}
+			return func() { a.remember(p, false) }
+		})
+	case IntentLockAll:
+		a.background(ctx, func(context.Context) func() {
+			if err := m.LockAll(); err != nil {
+				a.o.Notify("lockall", "Locking left sessions in the keyring", err.Error())
+			}
+			return func() { a.state.Unlocked = nil; a.saveState() }
+		})
+	case IntentAddProfile:
+		a.background(ctx, a.addProfile)
+	case IntentSetting:
+		a.changeSetting(in.Setting, in.Value)
+	case IntentEditSettings:
+		a.editSettings()
+	case IntentOpenConsole:
+		a.o.Notify(p, "Console sign-in is not built yet", "Use Copy exports or Open terminal meanwhile.")
+	case IntentQuit:
+		if a.o.Quit != nil {
+			a.o.Quit()
+		}
+	}
+}
+
+// remember records a profile as used (and held or not) for the next start
+// and for the order of the menu.
+func (a *App) remember(p string, held bool) {
+	a.state.touch(p)
+	var out []string
+	for _, n := range a.state.Unlocked {
+		if n != p {
+			out = append(out, n)
+		}
+	}
+	if held {
+		out = append(out, p)
+	}
+	a.state.Unlocked = out
+	a.saveState()
+	a.render()
+}
+
+func (a *App) saveState() {
+	if err := saveState(a.o.StatePath, a.state); err != nil {
+		a.o.Log.Warn("saving the tray state", "err", err)
+	}
+}
+
+func (a *App) copyExports(ctx context.Context, p, format string, clear time.Duration) error {
+	c, err := a.o.Manager.Credentials(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	cfg := a.o.Manager.Config()
+	if _, err := cfg.Profile(p); err != nil {
+		return err
+	}
+	text, err := launcher.Export(format, launcher.Vars{
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey.Reveal(),
+		SessionToken: c.SessionToken.Reveal(), Expires: c.Expires, Profile: p,
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.o.Clipboard(ctx, text, clear); err != nil {
+		return err
+	}
+	body := fmt.Sprintf("Format %s. The clipboard clears in %s.", format, clearText(clear))
+	if c.CanExpire() {
+		body = fmt.Sprintf("Format %s. The credentials expire at %s; the clipboard clears in %s.", format, c.Expires.Local().Format("15:04"), clearText(clear))
+	}
+	a.o.Notify(p, "Copied the export lines of "+p, body)
+	return nil
+}
+
+func clearText(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", int(d/time.Second))
+	}
+	return Left(d)
+}
+
+func (a *App) addProfile(ctx context.Context) func() {
+	np, err := a.o.Dialogs.AddProfile(ctx)
+	if err != nil {
+		if !errors.Is(err, credentials.ErrCancelled) {
+			a.o.Notify("add", "Adding a profile failed", err.Error())
+		}
+		return nil
+	}
+	if err := awsconfig.CheckProfileName(np.Name); err != nil {
+		a.o.Notify("add", "Adding a profile failed", err.Error())
+		return nil
+	}
+	if err := credentials.SaveKey(a.o.Store, np.Name, np.AccessKeyID, credentials.NewSecret(np.SecretAccessKey)); err != nil {
+		a.o.Notify("add", "Adding "+np.Name+" failed", err.Error())
+		return nil
+	}
+	var keys [][2]string
+	if np.Region != "" {
+		keys = append(keys, [2]string{"region", np.Region})
+	}
+	if np.MFASerial != "" {
+		keys = append(keys, [2]string{"mfa_serial", np.MFASerial})
+	}
+	if _, err := awsconfig.AppendProfile(a.o.ConfigPath, np.Name, keys); err != nil {
+		a.o.Notify("add", "The key of "+np.Name+" is stored, but the config was not changed", err.Error())
+		return nil
+	}
+	a.o.Notify(np.Name, "Profile "+np.Name+" added", "Its key is in the "+a.o.Store.Backend()+" keyring.")
+	return func() {
+		a.reloadConfig()
+		a.handle(ctx, Intent{Kind: IntentUnlock, Profile: np.Name})
+	}
+}
+
+func (a *App) changeSetting(key, value string) {
+	v := value
+	switch key {
+	case "export_format", "notify_lead", "clipboard_timeout":
+		v = settings.Quote(value)
+	case "start_at_login":
+		enable, _ := strconv.ParseBool(value)
+		if a.o.StartAtLogin != nil {
+			if err := a.o.StartAtLogin(enable); err != nil {
+				a.o.Notify("settings", "Cannot change start at login", err.Error())
+				return
+			}
+		}
+	}
+	if err := settings.Set(a.o.SettingsPath, key, v); err != nil {
+		a.o.Notify("settings", "Cannot save the setting", err.Error())
+		return
+	}
+	a.reloadSettings()
+}
+
+func (a *App) editSettings() {
+	if _, err := os.Stat(a.o.SettingsPath); errors.Is(err, os.ErrNotExist) {
+		if err := settings.WriteTemplate(a.o.SettingsPath); err != nil {
+			a.o.Notify("settings", "Cannot create the settings file", err.Error())
+			return
+		}
+	}
+	if a.o.OpenFile == nil {
+		return
+	}
+	if err := a.o.OpenFile(a.o.SettingsPath); err != nil {
+		a.o.Notify("settings", "Cannot open the settings file", err.Error())
+	}
+}
+
+func (a *App) notifyEvent(e credentials.Event) {
+	switch e.Kind {
+	case credentials.EventExpiring:
+		a.o.Notify(e.Profile, "AWS session of "+e.Profile+" ends in "+Left(e.At.Sub(a.o.Now())),
+			"At "+e.At.Local().Format("15:04")+". Choose Refresh now in the awstray menu to keep working without a break.")
+	case credentials.EventExpired:
+		a.o.Notify(e.Profile, "AWS session of "+e.Profile+" ended",
+			"Renewing it needs a new MFA code: choose Unlock… in the awstray menu.")
+	case credentials.EventRefreshFailing:
+		a.o.Notify(e.Profile, "awstray cannot renew "+e.Profile,
+			e.Err+". The last credentials keep working until they expire.")
+	}
+}
+
+// fileStamp tells whether a file changed since it was last read.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	ok   bool
+}
+
+func stamp(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{mod: fi.ModTime(), size: fi.Size(), ok: true}
+}
+
+// pollFiles reloads the AWS config and the settings when they change on
+// disk. A stat every few seconds is cheap and works across editors that
+// replace files by renaming.
+func (a *App) pollFiles() {
+	if s := stamp(a.o.ConfigPath); s != a.cfgStamp {
+		a.cfgStamp = s
+		a.reloadConfig()
+	}
+	if s := stamp(a.o.SettingsPath); s != a.setStamp {
+		a.setStamp = s
+		a.reloadSettings()
+	}
+}
+
+func (a *App) reloadConfig() {
+	a.cfgStamp = stamp(a.o.ConfigPath)
+	cfg, err := awsconfig.Load(a.o.ConfigPath)
+	a.o.Manager.SetConfig(cfg, err)
+	if err != nil {
+		a.o.Notify("config", "The AWS config has an error", err.Error()+" — the tray keeps the last good version.")
+	}
+}
+
+func (a *App) reloadSettings() {
+	a.setStamp = stamp(a.o.SettingsPath)
+	s, err := settings.Load(a.o.SettingsPath)
+	if err != nil {
+		a.setErr = err.Error()
+		a.settings = settings.Settings{}.WithDefaults()
+		a.o.Notify("settings", "The awstray settings have an error", err.Error()+" — using the defaults.")
+	} else {
+		a.setErr = ""
+		a.settings = s.WithDefaults()
+	}
+	a.o.Manager.SetNotifyLead(a.settings.NotifyLead.Duration)
+	a.render()
+}

@@ -1,0 +1,347 @@
+// Package tray renders the session manager's state as a tray menu
+// (fyne.io/systray) and turns clicks into intents for one event loop.
+//
+// Rendering is a pure function, BuildMenu, from a Snapshot and the UI's own
+// state to a Menu; apply.go is the one place that touches systray. The menu's
+// shape (its item IDs and nesting) changes only when the profile list does;
+// everything else — titles, hidden items, checks — is updated in place, as
+// a click landing during a rebuild can panic inside systray.
+package tray
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/awstray/awstray/credentials"
+)
+
+// IntentKind is what a click asks for.
+type IntentKind int
+
+// The intents.
+const (
+	IntentNone IntentKind = iota
+	IntentUnlock
+	IntentOpenTerminal
+	IntentCopyExports
+	IntentOpenConsole
+	IntentRefresh
+	IntentLock
+	IntentAddProfile
+	IntentLockAll
+	IntentSetting
+	IntentEditSettings
+	IntentQuit
+)
+
+// Intent is a click's meaning; handlers send it and return.
+type Intent struct {
+	Kind    IntentKind
+	Profile string
+	Setting string // for IntentSetting
+	Value   string
+}
+
+// Item is one menu entry. ID is stable across renders: same ID, same
+// systray item.
+type Item struct {
+	ID        string
+	Title     string
+	Tooltip   string
+	Disabled  bool
+	Checkable bool
+	Checked   bool
+	Hidden    bool
+	Intent    Intent
+	Children  []Item
+}
+
+// Icon is the tray icon's state.
+type Icon int
+
+// The icons, one per worst state.
+const (
+	IconLocked Icon = iota
+	IconActive
+	IconExpiring
+	IconError
+)
+
+// Menu is the whole tray: icon, tooltip and items.
+type Menu struct {
+	Icon    Icon
+	Tooltip string
+	Items   []Item
+}
+
+// UI is the tray's own state that the menu shows besides the snapshot.
+type UI struct {
+	Now              time.Time
+	Recent           []string // profiles used lately, most recent first
+	ExportFormat     string
+	NotifyLead       time.Duration
+	ClipboardTimeout time.Duration
+	StartAtLogin     bool
+	Terminal         string // what "Open terminal" starts, for the Settings menu
+	SettingsErr      string
+}
+
+// Limits of the profile list.
+const (
+	flatLimit   = 15 // up to this many profiles, all at the top level
+	recentSlots = 10 // above it: this many slots for held and recent profiles
+	groupSize   = 25 // and the rest in alphabetical groups of this size
+)
+
+// Choices the Settings menu offers.
+var (
+	exportFormats  = []string{"env", "fish", "powershell", "windows-cmd", "env-no-export"}
+	notifyLeads    = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute}
+	clipboardTimes = []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute}
+)
+
+// BuildMenu renders the menu. It is pure: the same input gives the same
+// menu.
+func BuildMenu(s credentials.Snapshot, ui UI) Menu {
+	m := Menu{}
+	held := 0
+	for _, p := range s.Profiles {
+		if p.Held() {
+			held++
+		}
+	}
+	worst, who := s.Worst()
+	m.Icon, m.Tooltip = iconAndTooltip(worst, who, held)
+
+	m.Items = append(m.Items, Item{ID: "status", Title: statusLine(s, held), Disabled: true})
+	m.Items = append(m.Items, profileItems(s, ui)...)
+	m.Items = append(m.Items,
+		Item{ID: "add", Title: "Add profile…", Tooltip: "Store an access key and add the profile to the AWS config", Intent: Intent{Kind: IntentAddProfile}},
+		Item{ID: "lockall", Title: "Lock all", Disabled: held == 0, Tooltip: "Forget every session", Intent: Intent{Kind: IntentLockAll}},
+		settingsItem(ui),
+		Item{ID: "quit", Title: "Quit", Intent: Intent{Kind: IntentQuit}},
+	)
+	return m
+}
+
+func iconAndTooltip(worst credentials.State, who string, held int) (Icon, string) {
+	switch worst {
+	case credentials.StateError:
+		return IconError, fmt.Sprintf("awstray — %s: error", who)
+	case credentials.StateNeedsMFA:
+		return IconExpiring, fmt.Sprintf("awstray — %s needs MFA", who)
+	case credentials.StateExpiring:
+		return IconExpiring, fmt.Sprintf("awstray — %s expires soon", who)
+	case credentials.StateActive, credentials.StateUnlocking:
+		return IconActive, fmt.Sprintf("awstray — %d profile%s unlocked", held, plural(held))
+	}
+	return IconLocked, "awstray — all profiles locked"
+}
+
+func statusLine(s credentials.Snapshot, held int) string {
+	switch {
+	case s.ConfigErr != "":
+		return "Config error: " + s.ConfigErr
+	case len(s.Profiles) == 0:
+		return "No AWS profiles yet — add one to start"
+	case held == 0:
+		return fmt.Sprintf("%d profile%s, all locked", len(s.Profiles), plural(len(s.Profiles)))
+	}
+	return fmt.Sprintf("%d of %d profile%s unlocked", held, len(s.Profiles), plural(len(s.Profiles)))
+}
+
+func profileItems(s credentials.Snapshot, ui UI) []Item {
+	if len(s.Profiles) <= flatLimit {
+		items := make([]Item, 0, len(s.Profiles))
+		for _, p := range s.Profiles {
+			items = append(items, profileItem("p/"+p.Name, p, ui.Now))
+		}
+		return items
+	}
+	// Many profiles: slots for held and recent ones first, then every
+	// profile in alphabetical groups. The slots keep their IDs while the
+	// profiles they show change, so the shape stays put.
+	byName := make(map[string]credentials.ProfileStatus, len(s.Profiles))
+	for _, p := range s.Profiles {
+		byName[p.Name] = p
+	}
+	var top []credentials.ProfileStatus
+	seen := map[string]bool{}
+	for _, p := range s.Profiles {
+		if p.Held() && len(top) < recentSlots {
+			top, seen[p.Name] = append(top, p), true
+		}
+	}
+	for _, name := range ui.Recent {
+		if p, ok := byName[name]; ok && !seen[name] && len(top) < recentSlots {
+			top, seen[name] = append(top, p), true
+		}
+	}
+	items := make([]Item, 0, recentSlots+1)
+	for i := 0; i < recentSlots; i++ {
+		id := fmt.Sprintf("slot/%d", i)
+		if i < len(top) {
+			items = append(items, profileItem(id, top[i], ui.Now))
+			continue
+		}
+		// An empty slot: the same shape, hidden.
+		empty := profileItem(id, credentials.ProfileStatus{}, ui.Now)
+		empty.Hidden = true
+		items = append(items, empty)
+	}
+	sorted := append([]credentials.ProfileStatus(nil), s.Profiles...)
+	sort.Slice(sorted, func(i, j int) bool { return strings.ToLower(sorted[i].Name) < strings.ToLower(sorted[j].Name) })
+	all := Item{ID: "all", Title: fmt.Sprintf("All profiles (%d)", len(sorted))}
+	for start := 0; start < len(sorted); start += groupSize {
+		end := min(start+groupSize, len(sorted))
+		g := Item{ID: fmt.Sprintf("all/%d", start/groupSize), Title: sorted[start].Name + " … " + sorted[end-1].Name}
+		for _, p := range sorted[start:end] {
+			g.Children = append(g.Children, profileItem("p/"+p.Name, p, ui.Now))
+		}
+		all.Children = append(all.Children, g)
+	}
+	return append(items, all)
+}
+
+// profileItem is a profile's submenu. Every profile has the same children;
+// the state hides the ones that do not apply.
+func profileItem(id string, p credentials.ProfileStatus, now time.Time) Item {
+	held := p.Held()
+	busy := p.State == credentials.StateUnlocking
+	canUse := held && p.State != credentials.StateError && !busy && !(p.State == credentials.StateNeedsMFA && !p.Expires.After(now))
+	needsUnlock := !held || p.State == credentials.StateNeedsMFA || p.State == credentials.StateError
+	it := Item{ID: id, Title: p.Name + " — " + stateText(p, now), Tooltip: detail(p, now)}
+	intent := func(k IntentKind) Intent { return Intent{Kind: k, Profile: p.Name} }
+	it.Children = []Item{
+		{ID: id + "/info", Title: detail(p, now), Disabled: true},
+		{ID: id + "/unlock", Title: "Unlock…", Hidden: !needsUnlock, Disabled: busy, Intent: intent(IntentUnlock)},
+		{ID: id + "/terminal", Title: "Open terminal", Hidden: !held, Disabled: !canUse, Intent: intent(IntentOpenTerminal)},
+		{ID: id + "/copy", Title: "Copy exports", Hidden: !held, Disabled: !canUse, Intent: intent(IntentCopyExports)},
+		{ID: id + "/console", Title: "Open console", Hidden: !held, Disabled: true, Tooltip: "Console sign-in is not built yet", Intent: intent(IntentOpenConsole)},
+		{ID: id + "/refresh", Title: "Refresh now", Hidden: !held, Disabled: busy, Intent: intent(IntentRefresh)},
+		{ID: id + "/lock", Title: "Lock", Hidden: !held, Disabled: busy, Intent: intent(IntentLock)},
+	}
+	return it
+}
+
+// stateText is the state part of a profile's label.
+func stateText(p credentials.ProfileStatus, now time.Time) string {
+	switch p.State {
+	case credentials.StateLocked:
+		return "locked"
+	case credentials.StateUnlocking:
+		return "unlocking…"
+	case credentials.StateNeedsMFA:
+		return "needs MFA"
+	case credentials.StateError:
+		return "error"
+	case credentials.StateExpiring:
+		return "expires in " + Left(p.PersonNeededAt.Sub(now))
+	}
+	if !p.PersonNeededAt.IsZero() {
+		return Left(p.PersonNeededAt.Sub(now)) + " left"
+	}
+	return "active"
+}
+
+// detail is the one-line explanation in a profile's submenu.
+func detail(p credentials.ProfileStatus, now time.Time) string {
+	switch {
+	case p.Err != "" && (p.State == credentials.StateError || !p.Held()):
+		return "Error: " + p.Err
+	case !p.Held():
+		return "Locked"
+	case p.State == credentials.StateUnlocking:
+		return "Unlocking…"
+	case p.State == credentials.StateNeedsMFA:
+		return "Session ended — unlock to renew"
+	case !p.PersonNeededAt.IsZero():
+		return "Session until " + p.PersonNeededAt.Local().Format("15:04") + ", renewed automatically until then"
+	case !p.Expires.IsZero():
+		return "Renewed automatically"
+	}
+	return "Long-term key"
+}
+
+// Left shows a duration in whole minutes, never seconds: labels that tick
+// every second close open submenus on some desktops.
+func Left(d time.Duration) string {
+	d = d.Truncate(time.Minute)
+	switch {
+	case d < time.Minute:
+		return "<1m"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%dh %02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+func settingsItem(ui UI) Item {
+	s := Item{ID: "settings", Title: "Settings"}
+	s.Children = append(s.Children, Item{ID: "settings/error", Title: "Settings file error: " + ui.SettingsErr, Disabled: true, Hidden: ui.SettingsErr == ""})
+	format := Item{ID: "settings/format", Title: "Copy exports as"}
+	for _, f := range exportFormats {
+		format.Children = append(format.Children, Item{ID: "settings/format/" + f, Title: f, Checkable: true, Checked: ui.ExportFormat == f,
+			Intent: Intent{Kind: IntentSetting, Setting: "export_format", Value: f}})
+	}
+	lead := Item{ID: "settings/lead", Title: "Notify before expiry"}
+	for _, d := range notifyLeads {
+		lead.Children = append(lead.Children, Item{ID: "settings/lead/" + d.String(), Title: Left(d), Checkable: true, Checked: ui.NotifyLead == d,
+			Intent: Intent{Kind: IntentSetting, Setting: "notify_lead", Value: d.String()}})
+	}
+	clip := Item{ID: "settings/clipboard", Title: "Clear clipboard after"}
+	for _, d := range clipboardTimes {
+		title := fmt.Sprintf("%d s", int(d/time.Second))
+		if d >= time.Minute {
+			title = Left(d)
+		}
+		clip.Children = append(clip.Children, Item{ID: "settings/clipboard/" + d.String(), Title: title, Checkable: true, Checked: ui.ClipboardTimeout == d,
+			Intent: Intent{Kind: IntentSetting, Setting: "clipboard_timeout", Value: d.String()}})
+	}
+	s.Children = append(s.Children, format, lead, clip,
+		Item{ID: "settings/login", Title: "Start at login", Checkable: true, Checked: ui.StartAtLogin,
+			Intent: Intent{Kind: IntentSetting, Setting: "start_at_login", Value: fmt.Sprint(!ui.StartAtLogin)}},
+		Item{ID: "settings/terminal", Title: "Terminal: " + orNone(ui.Terminal), Disabled: true},
+		Item{ID: "settings/edit", Title: "Edit settings file…", Intent: Intent{Kind: IntentEditSettings}},
+	)
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none found"
+	}
+	return s
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Shape is the menu's structure: the IDs and their nesting. Two menus with
+// the same Shape are applied by updating items in place.
+func Shape(items []Item) string {
+	var b strings.Builder
+	var walk func([]Item)
+	walk = func(items []Item) {
+		for _, it := range items {
+			b.WriteString(it.ID)
+			if it.Checkable {
+				b.WriteByte('*')
+			}
+			if len(it.Children) > 0 {
+				b.WriteByte('(')
+				walk(it.Children)
+				b.WriteByte(')')
+			}
+			b.WriteByte(',')
+		}
+	}
+	walk(items)
+	return b.String()
+}

@@ -12,6 +12,8 @@ import (
 
 var now = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
+func hm(t time.Time) string { return t.Local().Format("15:04") }
+
 func snap(ps ...credentials.ProfileStatus) credentials.Snapshot {
 	return credentials.Snapshot{Profiles: ps, ConfigPath: "/home/me/.aws/config"}
 }
@@ -78,10 +80,10 @@ func TestProfileStates(t *testing.T) {
 		{credentials.ProfileStatus{Name: "dev"}, "dev — locked", "(Locked) | Unlock…"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateUnlocking}, "dev — unlocking…", "(Unlocking…) | (Open terminal) | (Copy exports) | (Open console) | (Refresh now) | (Lock)"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateActive, Expires: now.Add(time.Hour), PersonNeededAt: now.Add(7*time.Hour + 59*time.Minute + 30*time.Second)},
-			"dev — 7h 59m left", "(Session until 16:59, renewed automatically until then) | Open terminal | Copy exports | (Open console) | Refresh now | Lock"},
+			"dev — 7h 59m left", "(Session until "+hm(now.Add(7*time.Hour+59*time.Minute+30*time.Second))+", renewed automatically until then) | Open terminal | Copy exports | (Open console) | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateActive, Expires: now.Add(time.Hour)}, "dev — active", "(Renewed automatically) | Open terminal | Copy exports | (Open console) | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateExpiring, Expires: now.Add(time.Hour), PersonNeededAt: now.Add(8 * time.Minute)},
-			"dev — expires in 8m", "(Session until 09:08, renewed automatically until then) | Open terminal | Copy exports | (Open console) | Refresh now | Lock"},
+			"dev — expires in 8m", "(Session until "+hm(now.Add(8*time.Minute))+", renewed automatically until then) | Open terminal | Copy exports | (Open console) | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateNeedsMFA, Expires: now.Add(20 * time.Minute), PersonNeededAt: now.Add(-time.Minute)},
 			"dev — needs MFA", "(Session ended — unlock to renew) | Unlock… | Open terminal | Copy exports | (Open console) | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateError, Err: "InvalidClientTokenId: The security token included in the request is invalid."},
@@ -89,7 +91,6 @@ func TestProfileStates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.title, func(t *testing.T) {
-			time.Local = time.UTC
 			m := BuildMenu(snap(tc.p), UI{Now: now})
 			it := mustFind(t, m, "p/dev")
 			if it.Title != tc.title {

@@ -1,6 +1,9 @@
 // Package launcher starts things outside the process — the child of
-// `awstray exec` today; terminals, the browser and dialogs with the tray —
-// and formats credentials as export lines for each shell.
+// `awstray exec`, terminal emulators (Terminal), dialogs (Prompter), the
+// clipboard programs (CopySecret) — and formats credentials as export
+// lines for each shell. It uses no UI library: every dialog, terminal and
+// clipboard is another program, and what a person types reaches awstray
+// only through that program's standard output.
 package launcher
 
 import (

@@ -1,0 +1,129 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// clipTimeout bounds each run of a clipboard program.
+const clipTimeout = 5 * time.Second
+
+// clipTool reads and writes the clipboard through one OS mechanism.
+type clipTool interface {
+	name() string
+	write(ctx context.Context, text string) error
+	read(ctx context.Context) (string, error)
+	// clear empties the clipboard, which holds what write put there, and
+	// ends any process left serving it.
+	clear(ctx context.Context) error
+}
+
+// clipState is what awstray last put on the clipboard.
+type clipState struct {
+	pick func(ctx context.Context) (clipTool, error)
+
+	mu   sync.Mutex // guards the fields below; held across a write or a clear, so they never interleave
+	tool clipTool   // the tool of the last write
+	text string     // what that write put there; "" once cleared or replaced by the person
+	gen  uint64     // counts writes, so a timer of an older copy clears nothing
+}
+
+// clip is the process's clipboard: there is one per session.
+var clip = &clipState{pick: pickClipTool}
+
+// CopySecret puts text on the clipboard and, when clearAfter > 0, clears it
+// after that long — only if the clipboard still holds exactly text: what
+// the person copied since stays. The clearing runs in a goroutine that
+// stops, without clearing, when ctx ends; call ClearIfOurs on exit. A later
+// CopySecret replaces an earlier one's text and timer.
+//
+// Clipboard managers keep a history: where marking the text as a secret
+// is cheap it is marked (wl-copy --sensitive on Wayland, wl-clipboard
+// 2.3+). X11 cannot: xclip and xsel offer one target, so KDE's
+// x-kde-passwordManagerHint cannot go beside the text; on macOS and Windows
+// the clipboard library has no way to add org.nspasteboard.ConcealedType or
+// ExcludeClipboardContentFromMonitorProcessing. The clearing is what
+// limits exposure there.
+//
+// On X11 the selection lives in a process (xclip, xsel): clearing ends it.
+// The clearing deadline is checked on the wall clock, so a laptop that
+// slept past it clears as soon as it wakes.
+func CopySecret(ctx context.Context, text string, clearAfter time.Duration) error {
+	return clip.copy(ctx, text, clearAfter)
+}
+
+// ClearIfOurs clears the clipboard if it still holds what CopySecret last
+// put there, and ends the process serving it (X11), for the tray's exit.
+func ClearIfOurs(ctx context.Context) error {
+	return clip.clearIfOurs(ctx, 0)
+}
+
+func (s *clipState) copy(ctx context.Context, text string, clearAfter time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, clipTimeout)
+	defer cancel()
+	tool, err := s.pick(wctx)
+	if err != nil {
+		return fmt.Errorf("copying to the clipboard: %w", err)
+	}
+	s.mu.Lock()
+	err = tool.write(wctx, text)
+	if err == nil {
+		s.gen++
+		s.tool, s.text = tool, text
+	}
+	gen := s.gen
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("copying to the clipboard with %s: %w", tool.name(), err)
+	}
+	if clearAfter > 0 {
+		go s.clearLater(ctx, gen, clearAfter)
+	}
+	return nil
+}
+
+// clearLater waits for clearAfter on the wall clock (a monotonic timer
+// stops while the machine sleeps), then clears if the text is still ours.
+func (s *clipState) clearLater(ctx context.Context, gen uint64, clearAfter time.Duration) {
+	deadline := time.Now().Round(0).Add(clearAfter)
+	step := min(clearAfter, time.Second)
+	t := time.NewTicker(step)
+	defer t.Stop()
+	for time.Now().Round(0).Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*clipTimeout)
+	defer cancel()
+	_ = s.clearIfOurs(cctx, gen) // nobody to tell; ClearIfOurs at exit reports
+}
+
+// clearIfOurs clears when the clipboard still holds our text; gen 0 means
+// whatever copy is the latest.
+func (s *clipState) clearIfOurs(ctx context.Context, gen uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if (gen != 0 && gen != s.gen) || s.tool == nil || s.text == "" {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, clipTimeout)
+	defer cancel()
+	current, err := s.tool.read(rctx)
+	if err != nil {
+		current = "" // nothing readable there (an empty X selection is an error)
+	}
+	if current != s.text {
+		s.text = "" // the person copied something since: theirs now
+		return nil
+	}
+	if err := s.tool.clear(rctx); err != nil {
+		return fmt.Errorf("clearing the clipboard with %s: %w", s.tool.name(), err)
+	}
+	s.text = ""
+	return nil
+}

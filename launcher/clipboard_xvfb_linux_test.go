@@ -1,0 +1,229 @@
+//go:build linux
+
+package launcher
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// xclipRead is what another program reads from the CLIPBOARD selection
+// ("" when nobody owns it).
+func xclipRead(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xclip", "-o", "-selection", "clipboard").Output()
+	if err != nil {
+		return "" // "Error: target STRING not available": empty
+	}
+	return string(out)
+}
+
+// personCopies copies text as the person would, with an xclip of its own
+// (in the foreground, so the test ends it).
+func personCopies(t *testing.T, text string) {
+	t.Helper()
+	cmd := exec.Command("xclip", "-i", "-selection", "clipboard", "-quiet")
+	cmd.Stdin = strings.NewReader(text)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	r := bufio.NewReader(stderr)
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "Waiting") {
+		t.Fatalf("xclip: %q", line)
+	}
+	go func() { _, _ = r.WriteTo(discard{}); _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// eventually polls cond for up to 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: not after 5s", what)
+}
+
+func TestClipboardUnderXvfb(t *testing.T) {
+	need(t, "Xvfb", "xclip")
+	inX(t)
+	tools := map[string]func(context.Context) (clipTool, error){
+		"xclip": pickClipTool, // xclip is first on X11
+		"xsel": func(context.Context) (clipTool, error) {
+			path, err := exec.LookPath("xsel")
+			if err != nil {
+				return nil, err
+			}
+			return &xselClipboard{path: path}, nil
+		},
+	}
+	for _, name := range []string{"xclip", "xsel"} {
+		t.Run(name, func(t *testing.T) {
+			if name == "xsel" {
+				need(t, "xsel")
+			}
+			s := &clipState{pick: tools[name]}
+			ctx := ctxT(t)
+
+			t.Run("cleared when unchanged", func(t *testing.T) {
+				if err := s.copy(ctx, "AKIA-secret-1\nline two", 300*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+				if got := xclipRead(t); got != "AKIA-secret-1\nline two" {
+					t.Fatalf("clipboard = %q", got)
+				}
+				if tool := s.tool.name(); tool != name {
+					t.Fatalf("copied with %s, want %s", tool, name)
+				}
+				eventually(t, "cleared", func() bool { return xclipRead(t) == "" })
+				waitNoLeftover(t, name)
+			})
+
+			t.Run("kept when the person copied since", func(t *testing.T) {
+				if err := s.copy(ctx, "secret-2", 200*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+				personCopies(t, "the person's own text")
+				time.Sleep(500 * time.Millisecond)
+				if got := xclipRead(t); got != "the person's own text" {
+					t.Fatalf("clipboard = %q, want the person's text kept", got)
+				}
+				if err := s.clearIfOurs(ctx, 0); err != nil {
+					t.Fatal(err)
+				}
+				if got := xclipRead(t); got != "the person's own text" {
+					t.Fatalf("ClearIfOurs wiped the person's text: %q", got)
+				}
+			})
+
+			t.Run("clear on exit", func(t *testing.T) {
+				cctx, cancel := context.WithCancel(ctx)
+				if err := s.copy(cctx, "secret-3", 100*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+				cancel() // the timer stops with its context
+				time.Sleep(300 * time.Millisecond)
+				if got := xclipRead(t); got != "secret-3" {
+					t.Fatalf("clipboard = %q: the timer ran past its context", got)
+				}
+				if err := s.clearIfOurs(ctx, 0); err != nil {
+					t.Fatal(err)
+				}
+				if got := xclipRead(t); got != "" {
+					t.Fatalf("clipboard = %q after ClearIfOurs", got)
+				}
+				waitNoLeftover(t, name)
+			})
+
+			t.Run("a later copy replaces the timer", func(t *testing.T) {
+				if err := s.copy(ctx, "secret-4", 100*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.copy(ctx, "secret-5", time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(300 * time.Millisecond)
+				if got := xclipRead(t); got != "secret-5" {
+					t.Fatalf("clipboard = %q: the first copy's timer cleared the second", got)
+				}
+				if err := s.clearIfOurs(ctx, 0); err != nil {
+					t.Fatal(err)
+				}
+				if got := xclipRead(t); got != "" {
+					t.Fatalf("clipboard = %q after ClearIfOurs", got)
+				}
+				waitNoLeftover(t, name)
+			})
+		})
+	}
+
+	t.Run("package functions", func(t *testing.T) {
+		ctx := ctxT(t)
+		if err := CopySecret(ctx, "export AWS_SECRET_ACCESS_KEY=x", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if got := xclipRead(t); got != "export AWS_SECRET_ACCESS_KEY=x" {
+			t.Fatalf("clipboard = %q", got)
+		}
+		if err := ClearIfOurs(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := xclipRead(t); got != "" {
+			t.Fatalf("clipboard = %q", got)
+		}
+		waitNoLeftover(t, "xclip")
+	})
+}
+
+// A tray that dies without clearing takes its xclip, and so the secret,
+// with it.
+func TestClipboardEndsWithTheTray(t *testing.T) {
+	need(t, "Xvfb", "xclip")
+	inX(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), clipChildEnv+"=secret-of-a-crashed-tray")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "ready\n" {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("the stand-in tray: %q", line)
+	}
+	if got := xclipRead(t); got != "secret-of-a-crashed-tray" {
+		t.Fatalf("clipboard = %q", got)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	// Gone before anyone pastes (a paste would also end it, on a broken
+	// pipe, but only after it served the secret).
+	waitNoLeftover(t, "xclip")
+	if got := xclipRead(t); got != "" {
+		t.Fatalf("clipboard = %q after the tray died", got)
+	}
+}
+
+func TestClipboardNeedsASession(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	err := (&clipState{pick: pickClipTool}).copy(context.Background(), "x", 0)
+	if err == nil || !strings.Contains(err.Error(), "no graphical session") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWlCopyArgs(t *testing.T) {
+	w := &wlClipboard{copyPath: "/usr/bin/wl-copy", pastePath: "/usr/bin/wl-paste", sensitive: true}
+	if got := w.copyArgs(); !slices.Equal(got, []string{"/usr/bin/wl-copy", "--sensitive"}) {
+		t.Errorf("copyArgs = %q", got)
+	}
+	w.sensitive = false
+	if got := w.copyArgs(); !slices.Equal(got, []string{"/usr/bin/wl-copy"}) {
+		t.Errorf("copyArgs = %q", got)
+	}
+}

@@ -40,6 +40,6 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  make git ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg keyutils procps \
-	  xvfb x11-utils xclip xsel xterm xdotool zenity
+	  xvfb x11-utils xclip xsel xterm xdotool zenity desktop-file-utils systemd
 	@command -v moto_server >/dev/null || python3 -c 'import moto.server' 2>/dev/null || \
 	  { echo "moto_server is missing: pip install 'moto[server]'"; exit 1; }

@@ -1,0 +1,5 @@
+//go:build !(linux || freebsd || openbsd || netbsd || dragonfly)
+
+package notify
+
+func runTrayChild(string) int { return 2 }

@@ -69,16 +69,16 @@ type Options struct {
 // App is the tray's event loop: snapshots and clicks in, menus and actions
 // out. Its fields are touched by the loop goroutine only.
 type App struct {
-	o        Options
-	intents  chan Intent
-	events   chan credentials.Event
-	done     chan func() // results of background work, applied on the loop
-	snap     credentials.Snapshot
-	state    uiState
-	settings settings.Settings
-	setErr   string
-	last     Menu
-	menus    chan Menu // LastMenu's feed, for tests
+	o                  Options
+	intents            chan Intent
+	events             chan credentials.Event
+	done               chan func() // results of background work, applied on the loop
+	snap               credentials.Snapshot
+	state              uiState
+	settings           settings.Settings
+	setErr             string
+	last               Menu
+	menus              chan Menu // LastMenu's feed, for tests
 	cfgStamp, setStamp fileStamp
 }
 

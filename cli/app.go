@@ -33,6 +33,9 @@ type App struct {
 	cfg      *awsconfig.Config
 	settings *settings.Settings
 	store    *keystore.Store
+	// passphrase asks for the file keyring's passphrase; nil: on the
+	// terminal.
+	passphrase func() (string, error)
 }
 
 // NewApp returns an App on the process's own streams and environment.
@@ -110,6 +113,9 @@ func (a *App) Store() (*keystore.Store, error) {
 	}
 	if opts.FilePassphrase == nil {
 		opts.FilePassphrase = a.askPassphrase
+		if a.passphrase != nil {
+			opts.FilePassphrase = a.passphrase
+		}
 	}
 	st, err := keystore.Open(opts)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/awstray/awstray/internal/single"
 )
 
 // exitError carries an exit status without a message: the child of exec
@@ -22,6 +24,8 @@ func NewRoot(app *App) *cobra.Command {
 		Long: `awstray keeps long-term AWS keys only in the OS keyring, makes STS sessions
 from them (with MFA, through chains of roles), caches those sessions in the
 keyring, and hands them to commands and shells.`,
+		Args:              cobra.NoArgs,
+		RunE:              func(*cobra.Command, []string) error { return runTray(app) },
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
@@ -41,9 +45,14 @@ keyring, and hands them to commands and shells.`,
 		newCredentialProcessCmd(app),
 		newClearCmd(app),
 		newVersionCmd(app),
+		newTrayCmd(app),
 	)
 	return root
 }
+
+// ExitAlreadyRunning is the exit status of a tray started while another
+// runs; the systemd unit does not restart on it.
+const ExitAlreadyRunning = 3
 
 // usageError is a mistake in the command line; the message gets a hint.
 type usageError struct {
@@ -67,6 +76,10 @@ func Main(app *App, args []string) int {
 		return ee.code
 	}
 	fmt.Fprintln(app.Stderr, "awstray: "+oneLine(err.Error())+hint(err))
+	var held *single.HeldError
+	if errors.As(err, &held) {
+		return ExitAlreadyRunning
+	}
 	return 1
 }
 

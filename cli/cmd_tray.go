@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/settings"
+	"github.com/awstray/awstray/tray"
+)
+
+func newTrayCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tray",
+		Short: "Start the tray (what awstray without a command does)",
+		Long: `Start the tray icon: it holds unlocked profiles, renews their sessions in the
+background, tells you before an MFA session ends, and opens terminals or copies
+export lines for a profile. Only one tray runs per user.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runTray(app) },
+	}
+}
+
+func runTray(app *App) error {
+	if err := tray.CheckDesktop(app.Getenv); err != nil {
+		return err
+	}
+	release, err := tray.Lock()
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	setPath, err := settings.Path(app.Getenv)
+	if err != nil {
+		return err
+	}
+	s, setErr := settings.Load(setPath)
+	if setErr != nil {
+		s = settings.Settings{} // the tray shows the error and uses the defaults
+	}
+	app.settings = &s
+	cfgPath, err := awsconfig.DefaultPath(app.Getenv)
+	if err != nil {
+		return err
+	}
+	// The file keyring's passphrase comes from a dialog: a tray has no
+	// terminal.
+	app.passphrase = func() (string, error) {
+		p := &launcher.Prompter{Tool: s.WithDefaults().Dialogs}
+		pw, err := p.Passphrase(context.Background(), "awstray", "Passphrase of the awstray file keyring:")
+		if errors.Is(err, launcher.ErrCancelled) {
+			return "", errors.New("no passphrase given")
+		}
+		return pw, err
+	}
+	st, err := app.Store()
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this program's path: %w", err)
+	}
+	return tray.Run(tray.RunOptions{
+		Store:        st,
+		ConfigPath:   cfgPath,
+		SettingsPath: setPath,
+		Settings:     s,
+		SettingsErr:  setErr,
+		Getenv:       app.Getenv,
+		Exe:          exe,
+	})
+}

@@ -1,0 +1,262 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"time"
+
+	"fyne.io/systray"
+
+	"github.com/awstray/awstray/assets"
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/internal/single"
+	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/settings"
+	"github.com/awstray/awstray/tray/notify"
+)
+
+// RunOptions are what the tray starts from.
+type RunOptions struct {
+	Store        *keystore.Store
+	ConfigPath   string
+	SettingsPath string
+	Settings     settings.Settings
+	SettingsErr  error
+	Getenv       func(string) string
+	Exe          string // this program, which terminals run as `EXE exec PROFILE`
+	Log          *slog.Logger
+}
+
+// ErrNoDesktop means there is no desktop session to show a tray in.
+var ErrNoDesktop = errors.New("the tray needs a desktop session (no D-Bus session bus); the CLI commands work without one, see 'awstray --help'")
+
+// CheckDesktop reports whether a tray can be shown here.
+func CheckDesktop(getenv func(string) string) error {
+	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "openbsd" && runtime.GOOS != "netbsd" {
+		return nil
+	}
+	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "disabled:" {
+		return ErrNoDesktop
+	}
+	return nil
+}
+
+// Lock takes the per-user single-instance lock of the tray.
+func Lock() (release func(), err error) {
+	release, err = single.Acquire("tray")
+	var held *single.HeldError
+	if errors.As(err, &held) {
+		return nil, held
+	}
+	if err != nil {
+		return nil, fmt.Errorf("taking the tray's lock: %w", err)
+	}
+	return release, nil
+}
+
+// Run shows the tray and blocks until the person chooses Quit. Call it
+// from main's goroutine (systray needs the main thread on macOS), after
+// Lock.
+func Run(o RunOptions) error {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	s := o.Settings.WithDefaults()
+	cfg, cfgErr := awsconfig.Load(o.ConfigPath)
+	if cfg == nil {
+		cfg = &awsconfig.Config{Path: o.ConfigPath}
+	}
+
+	notifier, err := notify.New(notify.Options{})
+	if err != nil {
+		o.Log.Warn("notifications are off", "err", err)
+	}
+	ids := newNoteIDs()
+	notifyFn := func(key, title, body string) {
+		if notifier == nil {
+			return
+		}
+		id, err := notifier.Notify(notify.Notification{Title: title, Body: body, Replaces: ids.get(key)})
+		if err != nil {
+			o.Log.Warn("showing a notification", "err", err)
+			return
+		}
+		ids.set(key, id)
+	}
+
+	prompter := &launcher.Prompter{Tool: s.Dialogs, YkmanAccount: s.YkmanAccount}
+	// AWSTRAY_CHECK_INTERVAL tunes how often the wall clock is looked at
+	// (default 15 s); tests with short sessions set it lower.
+	var tick time.Duration
+	if v := o.Getenv("AWSTRAY_CHECK_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			tick = d
+		}
+	}
+	var app *App
+	m := credentials.NewManager(credentials.ManagerConfig{
+		Config:     cfg,
+		Store:      o.Store,
+		Options:    credentials.Options{SessionDuration: s.SessionDuration.Duration, RoleDuration: s.RoleDuration.Duration},
+		Getenv:     o.Getenv,
+		NotifyLead: s.NotifyLead.Duration,
+		Tick:       tick,
+		Prompt: func(ctx context.Context, profile, serial, prev string) (string, error) {
+			code, err := prompter.MFACode(ctx, profile, serial, prev)
+			if errors.Is(err, launcher.ErrCancelled) {
+				return "", credentials.ErrCancelled
+			}
+			return code, err
+		},
+		OnEvent: func(e credentials.Event) { app.OnEvent(e) },
+	})
+	if cfgErr != nil {
+		m.SetConfig(nil, cfgErr)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app = NewApp(Options{
+		Manager:      m,
+		Store:        o.Store,
+		ConfigPath:   o.ConfigPath,
+		SettingsPath: o.SettingsPath,
+		StatePath:    StatePath(o.Getenv),
+		Settings:     o.Settings,
+		SettingsErr:  o.SettingsErr,
+		Getenv:       o.Getenv,
+		Log:          o.Log,
+		Deps: Deps{
+			Dialogs: dialogs{prompter},
+			Notify:  notifyFn,
+			Terminal: func(ctx context.Context, profile string) error {
+				t, err := launcher.FindTerminal(app.settings.Terminal, o.Getenv, nil)
+				if err != nil {
+					return err
+				}
+				t.Title = "awstray: " + profile
+				// The terminal runs awstray exec, which reads the session the
+				// tray holds from the keyring: no secret in the emulator's
+				// argv or environment.
+				_, err = t.Open(ctx, []string{o.Exe, "exec", profile}, os.Environ())
+				return err
+			},
+			Clipboard:    launcher.CopySecret,
+			StartAtLogin: func(on bool) error { return StartAtLogin(o.Exe, on) },
+			OpenFile:     openFile,
+			Quit:         systray.Quit,
+		},
+	})
+	if notifier != nil {
+		if _, err := o.Store.List(); err != nil { // a locked keyring says so at once
+			notifyFn("keyring", "The "+o.Store.Backend()+" keyring is not readable", err.Error())
+		}
+	}
+
+	a := newApplier(app.Intents(), iconBytes)
+	app.o.Apply = a.Apply
+	var once sync.Once
+	cleanup := func() {
+		once.Do(func() {
+			cancel()
+			cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = launcher.ClearIfOurs(cctx)
+			ccancel()
+			if notifier != nil {
+				_ = notifier.Close()
+			}
+		})
+	}
+	systray.SetTitle("awstray")
+	systray.Run(func() {
+		app.Render()
+		go app.Run(ctx)
+	}, cleanup)
+	cleanup() // macOS never calls onExit
+	return nil
+}
+
+// dialogs adapts launcher.Prompter to the tray's Dialogs.
+type dialogs struct{ p *launcher.Prompter }
+
+func (d dialogs) MFACode(ctx context.Context, profile, serial, prev string) (string, error) {
+	c, err := d.p.MFACode(ctx, profile, serial, prev)
+	return c, cancelled(err)
+}
+
+func (d dialogs) AddProfile(ctx context.Context) (NewProfile, error) {
+	in, err := d.p.AddProfile(ctx)
+	if err != nil {
+		return NewProfile{}, cancelled(err)
+	}
+	return NewProfile{Name: in.Name, AccessKeyID: in.AccessKeyID, SecretAccessKey: in.SecretAccessKey, MFASerial: in.MFASerial, Region: in.Region}, nil
+}
+
+func cancelled(err error) error {
+	if errors.Is(err, launcher.ErrCancelled) {
+		return credentials.ErrCancelled
+	}
+	return err
+}
+
+// noteIDs remembers the last notification per subject, so a newer one
+// replaces it instead of piling up.
+type noteIDs struct {
+	mu sync.Mutex
+	m  map[string]notify.ID
+}
+
+func newNoteIDs() *noteIDs { return &noteIDs{m: map[string]notify.ID{}} }
+
+func (n *noteIDs) get(k string) notify.ID {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.m[k]
+}
+
+func (n *noteIDs) set(k string, id notify.ID) {
+	n.mu.Lock()
+	n.m[k] = id
+	n.mu.Unlock()
+}
+
+func iconBytes(i Icon) []byte {
+	switch i {
+	case IconActive:
+		return assets.Icon(assets.Active)
+	case IconExpiring:
+		return assets.Icon(assets.Expiring)
+	case IconError:
+		return assets.Icon(assets.Error)
+	}
+	return assets.Icon(assets.Locked)
+}
+
+// openFile opens path with the desktop's default application.
+func openFile(path string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", path)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", path)
+	default:
+		cmd = exec.Command("xdg-open", path)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"fyne.io/systray"
@@ -178,6 +180,17 @@ func Run(o RunOptions) error {
 			}
 		})
 	}
+	// systemctl stop, Ctrl-C: leave as Quit does (the clipboard is cleared).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+			systray.Quit()
+		case <-ctx.Done():
+		}
+	}()
 	systray.SetTitle("awstray")
 	systray.Run(func() {
 		app.Render()

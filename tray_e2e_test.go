@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/awstray/awstray/internal/testenv"
+)
+
+// trayDesktop is a desktop session for the tray: its own D-Bus session bus
+// with GNOME Keyring, a notification recorder, an X server, moto, and a HOME.
+type trayDesktop struct {
+	*sandbox
+	bus     string
+	display string
+	notes   *testenv.NotificationRecorder
+	moto    *testenv.Moto
+	marker  string // an environment entry every process of this desktop has
+}
+
+func newTrayDesktop(t *testing.T, config, settingsTOML string) *trayDesktop {
+	t.Helper()
+	moto := testenv.StartMoto(t)
+	ss := testenv.StartSecretService(t)
+	d := &trayDesktop{moto: moto, marker: fmt.Sprintf("AWSTRAY_TEST_DESKTOP=%d-%d", os.Getpid(), time.Now().UnixNano())}
+	d.sandbox = newSandbox(t, moto.URL)
+	var env []string
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") && !strings.HasPrefix(kv, "AWSTRAY_BACKEND=") && !strings.HasPrefix(kv, "AWSTRAY_FILE_") &&
+			!strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") && !strings.HasPrefix(kv, "AWS_CONFIG_FILE=") {
+			env = append(env, kv)
+		}
+	}
+	d.env = append(env, ss...)
+	for _, kv := range ss {
+		if v, ok := strings.CutPrefix(kv, "DBUS_SESSION_BUS_ADDRESS="); ok {
+			d.bus = v
+		}
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			d.home = v
+		}
+	}
+	d.display = testenv.StartXvfb(t)
+	t.Cleanup(func() {
+		// Terminals run in sessions of their own: end what this desktop
+		// started, once the tray is gone.
+		procs, _ := testenv.ProcessesWithEnv(d.marker)
+		for _, p := range procs {
+			_ = syscall.Kill(p.PID, syscall.SIGKILL)
+		}
+	})
+	d.notes = testenv.StartNotificationRecorder(t, d.bus)
+	d.env = append(d.env, d.marker, "DISPLAY="+d.display, "SHELL=/bin/sh", "TERMINAL=xterm", "AWSTRAY_CHECK_INTERVAL=200ms",
+		"AWS_CONFIG_FILE="+filepath.Join(d.home, ".aws", "config"), "NO_AT_BRIDGE=1")
+	if err := os.MkdirAll(filepath.Join(d.home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d.home, ".aws", "config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if settingsTOML != "" {
+		dir := filepath.Join(d.home, ".config", "awstray")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "settings.toml"), []byte(settingsTOML), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// startTray runs `awstray tray` and connects to its menu as a panel would.
+func (d *trayDesktop) startTray(t *testing.T) (*testenv.TrayClient, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(binary(t), "tray")
+	cmd.Env = d.env
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("tray output:\n%s", logs.String())
+		}
+	})
+	c, err := testenv.ConnectTray(d.bus, cmd.Process.Pid, 10*time.Second)
+	if err != nil {
+		t.Fatalf("%v\ntray output:\n%s", err, logs.String())
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, cmd
+}
+
+func click(t *testing.T, c *testenv.TrayClient, path ...string) {
+	t.Helper()
+	m, err := c.Layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, ok := m.Find(path...)
+	if !ok {
+		t.Fatalf("no menu item %q; the menu shows %q", path, m.Labels())
+	}
+	if !it.Enabled {
+		t.Fatalf("menu item %q is disabled", path)
+	}
+	if err := c.Click(it.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitLabel(t *testing.T, c *testenv.TrayClient, prefix string) testenv.MenuItem {
+	t.Helper()
+	m, err := c.WaitFor(20*time.Second, "a menu item "+prefix, func(m testenv.MenuItem) bool {
+		_, ok := m.Find(prefix)
+		return ok
+	})
+	if err != nil {
+		t.Fatalf("%v; the menu shows %q", err, m.Labels())
+	}
+	it, _ := m.Find(prefix)
+	return it
+}
+
+const trayConfig = `[profile dev]
+region = us-east-1
+mfa_serial = arn:aws:iam::123456789012:mfa/dev
+mfa_process = echo 123456
+
+[profile admin]
+source_profile = dev
+role_arn = arn:aws:iam::123456789012:role/admin
+`
+
+// TestTrayEndToEnd drives the real binary as a desktop does: the menu read
+// and clicked over com.canonical.dbusmenu, the clipboard read with xclip,
+// a real xterm, GNOME Keyring, and moto as STS.
+func TestTrayEndToEnd(t *testing.T) {
+	d := newTrayDesktop(t, trayConfig, "export_format = \"env\"\nclipboard_timeout = \"5m\"\n")
+	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	c, _ := d.startTray(t)
+
+	m, err := c.Layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2 profiles, all locked", "dev — locked", "admin — locked", "Add profile…", "Lock all", "Settings", "Quit"}
+	if got := m.Labels(); !slices.Equal(got, want) {
+		t.Fatalf("top level:\n got %q\nwant %q", got, want)
+	}
+	if it, _ := m.Find("2 profiles"); it.Enabled {
+		t.Error("the status line is clickable")
+	}
+	if v, err := c.Property("ToolTip"); err != nil || !strings.Contains(fmt.Sprint(v.Value()), "all profiles locked") {
+		t.Errorf("tooltip: %v %v", v, err)
+	}
+
+	// Unlock: the MFA code comes from mfa_process; the label shows the
+	// time left in minutes.
+	click(t, c, "admin — locked", "Unlock…")
+	admin := waitLabel(t, c, "admin — 7h 5")
+	if got := strings.Join(admin.Labels(), " | "); !strings.Contains(got, "Open terminal | Copy exports | Open console | Refresh now | Lock") {
+		t.Fatalf("admin's submenu: %s", got)
+	}
+	if v, err := c.Property("ToolTip"); err != nil || !strings.Contains(fmt.Sprint(v.Value()), "1 profile unlocked") {
+		t.Errorf("tooltip after unlock: %v %v", v, err)
+	}
+
+	// Copy exports → the clipboard holds the export lines.
+	click(t, c, "admin — 7h", "Copy exports")
+	var clip string
+	for i := 0; i < 100; i++ {
+		cmd := exec.Command("xclip", "-o", "-selection", "clipboard")
+		cmd.Env = []string{"DISPLAY=" + d.display}
+		out, err := cmd.Output()
+		if err == nil && len(out) > 0 {
+			clip = string(out)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, line := range []string{"export AWS_ACCESS_KEY_ID=", "export AWS_SECRET_ACCESS_KEY=", "export AWS_SESSION_TOKEN=", "export AWS_CREDENTIAL_EXPIRATION="} {
+		if !strings.Contains(clip, line) {
+			t.Fatalf("clipboard has no %q:\n%s", line, clip)
+		}
+	}
+	notes := d.notes.WaitFor(1, 10*time.Second)
+	if len(notes) == 0 || notes[0].Summary != "Copied the export lines of admin" || notes[0].AppName != "awstray" {
+		t.Fatalf("copy notification: %+v", notes)
+	}
+
+	// Open terminal → xterm runs `awstray exec admin`, whose shell gets
+	// working credentials; the emulator itself has none.
+	// Open terminal → xterm runs `awstray exec admin`, whose shell gets
+	// working credentials; the emulator itself has none.
+	click(t, c, "admin — 7h", "Open terminal")
+	shellPID, env := findShell(t, d.marker, "admin")
+	ppid := parentOf(t, shellPID)
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ppid)); strings.TrimSpace(string(comm)) != "xterm" {
+		t.Fatalf("the shell's parent is %q, not xterm", comm)
+	}
+	if env["AWS_SESSION_TOKEN"] == "" || env["AWS_SECRET_ACCESS_KEY"] == "" {
+		t.Fatal("the terminal's shell has no credentials")
+	}
+	if !strings.Contains(clip, env["AWS_ACCESS_KEY_ID"]) {
+		t.Errorf("the terminal and the clipboard got different credentials")
+	}
+	if arn := callerARN(t, d.moto.URL, env); !strings.Contains(arn, ":assumed-role/admin/") {
+		t.Fatalf("the terminal's credentials are %s, not the admin role's", arn)
+	}
+	secrets := []string{env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"], testSecret}
+	for _, f := range []string{"environ", "cmdline"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", ppid, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkNoSecret(t, "xterm's "+f, string(b), secrets)
+	}
+	for _, n := range d.notes.Notifications() {
+		checkNoSecret(t, "a notification", n.Summary+n.Body, secrets)
+	}
+
+	// Lock → back to locked, and the role session is gone from the keyring.
+	click(t, c, "admin — 7h", "Lock")
+	waitLabel(t, c, "admin — locked")
+	waitLabel(t, c, "2 profiles, all locked")
+}
+
+// findShell waits for the process of this desktop that runs with
+// AWSTRAY=profile (the shell `awstray exec` became) and returns its pid and
+// environment.
+func findShell(t *testing.T, marker, profile string) (int, map[string]string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		procs, err := testenv.ProcessesWithEnv(marker)
+		if err != nil {
+			testenv.Missing(t, "%v", err)
+		}
+		for _, p := range procs {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID))
+			if err != nil {
+				continue
+			}
+			env := map[string]string{}
+			for _, kv := range strings.Split(string(b), "\x00") {
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					env[k] = v
+				}
+			}
+			if env["AWSTRAY"] == profile {
+				return p.PID, env
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no shell with AWSTRAY=%s appeared", profile)
+	return 0, nil
+}
+
+func parentOf(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pid (comm) state ppid …; comm may hold spaces, so read after ')'.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	var state string
+	var ppid int
+	if _, err := fmt.Sscan(rest, &state, &ppid); err != nil {
+		t.Fatal(err)
+	}
+	return ppid
+}
+
+// callerARN calls GetCallerIdentity with the credentials of env.
+func callerARN(t *testing.T, endpoint string, env map[string]string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = []string{"AWS_ENDPOINT_URL=" + endpoint, "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY=" + env["AWS_SECRET_ACCESS_KEY"], "AWS_SESSION_TOKEN=" + env["AWS_SESSION_TOKEN"]}
+	cmd.Args = []string{"awstray-whoami"}
+	cmd.Path = os.Args[0]
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("GetCallerIdentity with the terminal's credentials: %v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestTrayExpiryNotifications: with a 20-second session and a 15-second
+// lead, exactly one "ends in" and one "ended" notification arrive, naming
+// the profile, with no secret.
+func TestTrayExpiryNotifications(t *testing.T) {
+	d := newTrayDesktop(t, trayConfig, "session_duration = \"20s\"\nnotify_lead = \"15s\"\n")
+	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	c, _ := d.startTray(t)
+	click(t, c, "dev — locked", "Unlock…")
+	waitLabel(t, c, "dev — expires in")
+	notes := d.notes.WaitFor(2, 40*time.Second)
+	time.Sleep(2 * time.Second) // time for a duplicate to show up
+	notes = d.notes.Notifications()
+	var summaries []string
+	for _, n := range notes {
+		summaries = append(summaries, n.Summary)
+		checkNoSecret(t, "a notification", n.Summary+n.Body, []string{testSecret})
+		if strings.Contains(n.Body, "ASIA") || strings.Contains(n.Body, "AKIA") {
+			t.Errorf("key material in %q", n.Body)
+		}
+	}
+	want := []string{"AWS session of dev ends in <1m", "AWS session of dev ended"}
+	if !slices.Equal(summaries, want) {
+		t.Fatalf("notifications:\n got %q\nwant %q", summaries, want)
+	}
+	if notes[0].AppName != "awstray" || !strings.Contains(notes[1].Body, "Unlock…") {
+		t.Errorf("notifications: %+v", notes)
+	}
+	waitLabel(t, c, "dev — needs MFA")
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,4 +78,155 @@ func median(d []time.Duration) float64 {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return float64(s[len(s)/2]) / float64(time.Millisecond)
+}
+
+// trayBench is a desktop for the tray benchmarks: a session bus, the file
+// keyring, moto, and a 500-profile config in which 10 profiles were
+// unlocked before (their sessions are cached; the state file names them).
+type trayBench struct {
+	*sandbox
+	bus string
+}
+
+func newTrayBench(b *testing.B) *trayBench {
+	b.Helper()
+	moto := testenv.StartMoto(b)
+	tb := &trayBench{sandbox: newSandbox(b, moto.URL), bus: testenv.StartSessionBus(b)}
+	var env []string
+	for _, kv := range tb.env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv)
+		}
+	}
+	tb.env = append(env, "DBUS_SESSION_BUS_ADDRESS="+tb.bus, "XDG_STATE_HOME="+filepath.Join(tb.home, ".state"), "XDG_RUNTIME_DIR="+tb.tmp)
+	if err := os.MkdirAll(filepath.Join(tb.home, ".aws"), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	cfg := config500()
+	var held []string
+	for i := 0; i < 10; i++ {
+		cfg += fmt.Sprintf("[profile bench%d]\nsource_profile = default\nrole_arn = arn:aws:iam::123456789012:role/bench%d\n\n", i, i)
+		held = append(held, fmt.Sprintf("%q", fmt.Sprintf("bench%d", i)))
+	}
+	if err := os.WriteFile(filepath.Join(tb.home, ".aws", "config"), []byte(cfg), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	tb.run(b, testKeyID+"\n"+testSecret+"\n", "add", "default")
+	for i := 0; i < 10; i++ {
+		tb.run(b, "", "exec", fmt.Sprintf("bench%d", i), "--", "true")
+	}
+	state := filepath.Join(tb.home, ".state", "awstray", "state.json")
+	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(state, []byte(`{"unlocked": [`+strings.Join(held, ",")+`]}`), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return tb
+}
+
+// start runs the tray and returns it with the time until its menu was
+// readable over D-Bus.
+func (tb *trayBench) start(b *testing.B) (*exec.Cmd, *testenv.TrayClient, time.Duration) {
+	b.Helper()
+	cmd := exec.Command(binary(b), "tray")
+	cmd.Env = tb.env
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c, err := testenv.ConnectTray(tb.bus, cmd.Process.Pid, 10*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		if m, err := c.TopLevel(); err == nil && len(m.Children) > 5 {
+			return cmd, c, time.Since(began)
+		}
+		if time.Since(began) > 10*time.Second {
+			b.Fatal("no menu within 10 s")
+		}
+	}
+}
+
+func stopTray(cmd *exec.Cmd, c *testenv.TrayClient) {
+	c.Close()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+}
+
+// BenchmarkTrayStartToMenu: from starting `awstray tray` (500 profiles) to
+// its full menu being readable on D-Bus.
+func BenchmarkTrayStartToMenu(b *testing.B) {
+	tb := newTrayBench(b)
+	var times []time.Duration
+	for i := 0; i < b.N; i++ {
+		cmd, c, d := tb.start(b)
+		times = append(times, d)
+		stopTray(cmd, c)
+	}
+	b.ReportMetric(median(times), "ms-median-start-to-menu")
+}
+
+// BenchmarkTrayIdle: RSS after a minute idle with 500 profiles and 10
+// unlocked, and the CPU time used over that minute. AWSTRAY_BENCH_IDLE
+// shortens the minute for a quick look.
+func BenchmarkTrayIdle(b *testing.B) {
+	idle := time.Minute
+	if v := os.Getenv("AWSTRAY_BENCH_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idle = d
+	}
+	tb := newTrayBench(b)
+	for i := 0; i < b.N; i++ {
+		cmd, c, _ := tb.start(b)
+		// The ten profiles come back from the keyring.
+		if _, err := c.WaitFor(20*time.Second, "10 unlocked", func(m testenv.MenuItem) bool {
+			st, _ := m.Find("10 of ")
+			return st.Label != ""
+		}); err != nil {
+			b.Fatal(err)
+		}
+		cpu0 := cpuTime(b, cmd.Process.Pid)
+		time.Sleep(idle)
+		cpu := cpuTime(b, cmd.Process.Pid) - cpu0
+		rss := rssMiB(b, cmd.Process.Pid)
+		stopTray(cmd, c)
+		b.ReportMetric(rss, "MiB-rss-after-idle")
+		b.ReportMetric(float64(cpu)/float64(time.Millisecond)*float64(time.Minute)/float64(idle), "ms-cpu-per-idle-minute")
+	}
+}
+
+// cpuTime is the user+system time of pid, from /proc (clock ticks of 10 ms).
+func cpuTime(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+func rssMiB(b *testing.B, pid int) float64 {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -335,4 +336,21 @@ func TestTrayExpiryNotifications(t *testing.T) {
 		t.Errorf("notifications: %+v", notes)
 	}
 	waitLabel(t, c, "dev — needs MFA")
+}
+
+// TestTraySingleInstance: a second tray says the first runs, and exits 3
+// (which the systemd unit does not restart on).
+func TestTraySingleInstance(t *testing.T) {
+	d := newTrayDesktop(t, trayConfig, "")
+	_, first := d.startTray(t)
+	cmd := exec.Command(binary(t), "tray")
+	cmd.Env = d.env
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("second tray: %v, want exit status 3\n%s", err, out)
+	}
+	if want := fmt.Sprintf("awstray: the tray is already running (pid %d)\n", first.Process.Pid); string(out) != want {
+		t.Fatalf("second tray said %q, want %q", out, want)
+	}
 }

@@ -198,11 +198,30 @@ func profileItems(s credentials.Snapshot, ui UI) []Item {
 		end := min(start+groupSize, len(sorted))
 		g := Item{ID: fmt.Sprintf("all/%d", start/groupSize), Title: sorted[start].Name + " … " + sorted[end-1].Name}
 		for _, p := range sorted[start:end] {
-			g.Children = append(g.Children, profileItem("p/"+p.Name, p, ui.Now))
+			g.Children = append(g.Children, groupEntry(p, ui.Now))
 		}
 		all.Children = append(all.Children, g)
 	}
 	return append(items, all)
+}
+
+// groupEntry is a profile in the alphabetical groups: one item, not a
+// submenu (hundreds of submenus cost the tray and the panel dearly). A click
+// unlocks the profile, which then shows at the top with all its actions;
+// on a profile that is unlocked already it opens a terminal.
+func groupEntry(p credentials.ProfileStatus, now time.Time) Item {
+	it := Item{ID: "p/" + p.Name, Title: p.Name + " — " + stateText(p, now)}
+	switch {
+	case p.State == credentials.StateUnlocking:
+		it.Disabled = true
+	case !p.Held() || p.State == credentials.StateNeedsMFA || p.State == credentials.StateError:
+		it.Tooltip = "Unlock " + p.Name + "; it then shows at the top of the menu with its actions"
+		it.Intent = Intent{Kind: IntentUnlock, Profile: p.Name}
+	default:
+		it.Tooltip = "Open a terminal for " + p.Name
+		it.Intent = Intent{Kind: IntentOpenTerminal, Profile: p.Name}
+	}
+	return it
 }
 
 // profileItem is a profile's submenu. Every profile has the same children;

@@ -173,6 +173,13 @@ func TestManyProfiles(t *testing.T) {
 	if g := all.Children[0]; g.Title != "acct-001 … acct-025" || len(g.Children) != 25 {
 		t.Fatalf("first group: %q, %d", g.Title, len(g.Children))
 	}
+	// A group lists profiles as single items: a click unlocks.
+	if it := mustFind(t, m, "p/acct-001"); len(it.Children) != 0 || it.Intent != (Intent{Kind: IntentUnlock, Profile: "acct-001"}) || it.Title != "acct-001 — locked" {
+		t.Fatalf("group entry: %+v", it)
+	}
+	if it := mustFind(t, m, "p/acct-100"); it.Intent.Kind != IntentOpenTerminal || it.Title != "acct-100 — active" {
+		t.Fatalf("held group entry: %+v", it)
+	}
 	// Top level stays short enough to use.
 	if n := len(m.Items); n > 20 {
 		t.Fatalf("%d top-level items", n)

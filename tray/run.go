@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -192,9 +193,20 @@ func Run(o RunOptions) error {
 		}
 	}()
 	systray.SetTitle("awstray")
+	// A tray lives for days and idles: trade a little GC work for memory.
+	debug.SetGCPercent(50)
 	systray.Run(func() {
 		app.Render()
 		go app.Run(ctx)
+		go func() {
+			// Start-up garbage (config parsing, the first menu, restoring
+			// sessions) goes back to the OS once things settle.
+			select {
+			case <-time.After(10 * time.Second):
+				debug.FreeOSMemory()
+			case <-ctx.Done():
+			}
+		}()
 	}, cleanup)
 	cleanup() // macOS never calls onExit
 	return nil

@@ -79,6 +79,11 @@ func (c *TrayClient) Layout() (MenuItem, error) {
 	return root, nil
 }
 
+// TopLevel reads the menu with one GetLayout call, as a panel does when
+// the menu first opens: the top level, and whatever the tray sends of the
+// levels below.
+func (c *TrayClient) TopLevel() (MenuItem, error) { return c.layout(0) }
+
 func (c *TrayClient) fill(it *MenuItem) error {
 	for i := range it.Children {
 		ch := &it.Children[i]

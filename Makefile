@@ -35,7 +35,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./credentials/awsconfig
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig .
+	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig
+	$(GO) test -run='^$$' -bench='ExecCached|TrayStartToMenu' -benchtime=$(BENCHTIME) .
+	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
 
 ## deps: the Debian packages the integration tests use (run as root).
 deps:

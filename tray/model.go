@@ -277,7 +277,7 @@ func detail(p credentials.ProfileStatus, now time.Time) string {
 	case p.State == credentials.StateNeedsMFA:
 		return "Session ended — unlock to renew"
 	case !p.PersonNeededAt.IsZero():
-		return "Session until " + p.PersonNeededAt.Local().Format("15:04") + ", renewed automatically until then"
+		return "MFA session until " + p.PersonNeededAt.Local().Format("15:04")
 	case !p.Expires.IsZero():
 		return "Renewed automatically"
 	}

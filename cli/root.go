@@ -46,6 +46,7 @@ keyring, and hands them to commands and shells.`,
 		newClearCmd(app),
 		newVersionCmd(app),
 		newTrayCmd(app),
+		newSetupCmd(app),
 	)
 	return root
 }

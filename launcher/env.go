@@ -52,3 +52,23 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// ServerEnv is CredentialEnv for `exec --server`: no key variables — SDKs
+// read the container-credentials endpoint in serverVars
+// (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN)
+// and refresh from it by themselves.
+func ServerEnv(base, serverVars []string, region, profile string) []string {
+	env := make([]string, 0, len(base)+6)
+	for _, kv := range base {
+		name, _, _ := strings.Cut(kv, "=")
+		if contains(removedVars, name) || (region != "" && (name == "AWS_REGION" || name == "AWS_DEFAULT_REGION")) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, serverVars...)
+	if region != "" {
+		env = append(env, "AWS_REGION="+region, "AWS_DEFAULT_REGION="+region)
+	}
+	return append(env, EnvMarker+"="+profile)
+}

@@ -177,3 +177,12 @@ func TestCredentialEnv(t *testing.T) {
 		t.Error("the user's AWS_REGION was dropped")
 	}
 }
+
+func TestServerEnv(t *testing.T) {
+	base := []string{"PATH=/bin", "AWS_ACCESS_KEY_ID=stale", "AWS_SESSION_TOKEN=stale", "AWS_PROFILE=x", "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://old/"}
+	got := ServerEnv(base, []string{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:5/", "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok"}, "eu-west-1", "work")
+	want := "PATH=/bin AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:5/ AWS_CONTAINER_AUTHORIZATION_TOKEN=tok AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWSTRAY=work"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, " "), want)
+	}
+}

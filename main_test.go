@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -17,38 +17,74 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"awstray":        main,
-		"awstray-whoami": whoamiMain,
+		"awstray":         main,
+		"awstray-whoami":  whoamiMain,
+		"awstray-sdkloop": sdkLoopMain,
 	})
 }
 
-// whoamiMain calls GetCallerIdentity with the credentials of its
-// environment, as any AWS tool run by `awstray exec` would, and prints the
-// caller's ARN.
+// whoamiMain calls GetCallerIdentity with the SDK's default credential
+// chain, as any AWS tool run by `awstray exec` would (keys in the
+// environment, or the container-credentials endpoint of exec --server), and
+// prints the caller's ARN.
 func whoamiMain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	client := sts.New(sts.Options{
-		Region:       os.Getenv("AWS_REGION"),
-		BaseEndpoint: aws.String(os.Getenv("AWS_ENDPOINT_URL")),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{
-				AccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
-				SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-				SessionToken:    os.Getenv("AWS_SESSION_TOKEN"),
-			}, nil
-		}),
-	})
-	if client.Options().Region == "" {
-		client = sts.New(client.Options(), func(o *sts.Options) { o.Region = "us-east-1" })
+	client, err := sdkClient(ctx)
+	if err == nil {
+		var out *sts.GetCallerIdentityOutput
+		if out, err = client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
+			fmt.Println(*out.Arn)
+			os.Exit(0)
+		}
 	}
-	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	fmt.Fprintln(os.Stderr, "whoami:", err)
+	os.Exit(1)
+}
+
+// sdkLoopMain is a long-running SDK program: it calls GetCallerIdentity
+// every AWSTRAY_LOOP_EVERY for AWSTRAY_LOOP_FOR, and prints how many calls
+// succeeded and how many different access keys signed them.
+func sdkLoopMain() {
+	every, _ := time.ParseDuration(os.Getenv("AWSTRAY_LOOP_EVERY"))
+	total, _ := time.ParseDuration(os.Getenv("AWSTRAY_LOOP_FOR"))
+	ctx, cancel := context.WithTimeout(context.Background(), total+30*time.Second)
+	defer cancel()
+	client, err := sdkClient(ctx)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "whoami:", err)
+		fmt.Fprintln(os.Stderr, "sdkloop:", err)
 		os.Exit(1)
 	}
-	fmt.Println(*out.Arn)
+	keys := map[string]bool{}
+	calls, ok := 0, 0
+	for end := time.Now().Add(total); time.Now().Before(end); time.Sleep(every) {
+		calls++
+		if _, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			fmt.Fprintln(os.Stderr, "sdkloop:", err)
+			continue
+		}
+		ok++
+		if c, err := client.Options().Credentials.Retrieve(ctx); err == nil {
+			keys[c.AccessKeyID] = true
+		}
+	}
+	fmt.Printf("calls=%d ok=%d keys=%d\n", calls, ok, len(keys))
 	os.Exit(0)
+}
+
+// sdkClient is an STS client from the SDK's default configuration, with no
+// shared config files (only the environment) and the test's endpoint.
+func sdkClient(ctx context.Context) (*sts.Client, error) {
+	os.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	if os.Getenv("AWS_REGION") == "" {
+		os.Setenv("AWS_REGION", "us-east-1")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sts.NewFromConfig(cfg), nil
 }
 
 // TestScripts runs the golden CLI scripts in testdata/script against two

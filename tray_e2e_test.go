@@ -217,26 +217,41 @@ func TestTrayEndToEnd(t *testing.T) {
 	// working credentials; the emulator itself has none.
 	click(t, c, "admin — 7h", "Open terminal")
 	shellPID, env := findShell(t, d.marker, "admin")
-	ppid := parentOf(t, shellPID)
+	// xterm → awstray exec --server → the shell.
+	server := parentOf(t, shellPID)
+	ppid := parentOf(t, server)
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", server)); strings.TrimSpace(string(comm)) != "awstray" {
+		t.Fatalf("the shell's parent is %q, not awstray exec --server", comm)
+	}
 	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ppid)); strings.TrimSpace(string(comm)) != "xterm" {
-		t.Fatalf("the shell's parent is %q, not xterm", comm)
+		t.Fatalf("awstray's parent is %q, not xterm", comm)
 	}
-	if env["AWS_SESSION_TOKEN"] == "" || env["AWS_SECRET_ACCESS_KEY"] == "" {
-		t.Fatal("the terminal's shell has no credentials")
-	}
-	if !strings.Contains(clip, env["AWS_ACCESS_KEY_ID"]) {
-		t.Errorf("the terminal and the clipboard got different credentials")
+	// Server mode (the default): the shell has an endpoint and a token, no
+	// keys; SDKs in it get credentials from `awstray exec --server`, which
+	// asks the tray.
+	if env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == "" || env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] == "" || env["AWS_SECRET_ACCESS_KEY"] != "" {
+		t.Fatalf("the terminal's shell is not in server mode: uri %q", env["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
 	}
 	if arn := callerARN(t, d.moto.URL, env); !strings.Contains(arn, ":assumed-role/admin/") {
 		t.Fatalf("the terminal's credentials are %s, not the admin role's", arn)
 	}
-	secrets := []string{env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"], testSecret}
-	for _, f := range []string{"environ", "cmdline"} {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", ppid, f))
-		if err != nil {
-			t.Fatal(err)
+	secrets := []string{env["AWS_CONTAINER_AUTHORIZATION_TOKEN"], testSecret}
+	for _, line := range strings.Split(clip, "\n") {
+		if v, ok := strings.CutPrefix(line, "export AWS_SECRET_ACCESS_KEY="); ok {
+			secrets = append(secrets, v)
 		}
-		checkNoSecret(t, "xterm's "+f, string(b), secrets)
+		if v, ok := strings.CutPrefix(line, "export AWS_SESSION_TOKEN="); ok {
+			secrets = append(secrets, v)
+		}
+	}
+	for _, pid := range []int{ppid, server} {
+		for _, f := range []string{"environ", "cmdline"} {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkNoSecret(t, fmt.Sprintf("/proc/%d/%s", pid, f), string(b), secrets)
+		}
 	}
 	for _, n := range d.notes.Notifications() {
 		checkNoSecret(t, "a notification", n.Summary+n.Body, secrets)
@@ -299,8 +314,12 @@ func parentOf(t *testing.T, pid int) int {
 func callerARN(t *testing.T, endpoint string, env map[string]string) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = []string{"AWS_ENDPOINT_URL=" + endpoint, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=" + env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY=" + env["AWS_SECRET_ACCESS_KEY"], "AWS_SESSION_TOKEN=" + env["AWS_SESSION_TOKEN"]}
+	cmd.Env = []string{"AWS_ENDPOINT_URL=" + endpoint, "AWS_REGION=us-east-1"}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN"} {
+		if v := env[k]; v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	cmd.Args = []string{"awstray-whoami"}
 	cmd.Path = os.Args[0]
 	out, err := cmd.CombinedOutput()

@@ -54,6 +54,7 @@ func baseEnv(t *testing.T, config string) map[string]string {
 		"AWSTRAY_FILE_PASSPHRASE": "pass",
 		"AWS_ENDPOINT_URL":        "http://127.0.0.1:1",
 		"AWSTRAY_AWS_TIMEOUT":     "2s",
+		"AWSTRAY_NO_AGENT":        "1",
 	}
 	if code, _, stderr := run(t, env, goodID+"\n"+goodSecret+"\n", "add", "dev"); code != 0 {
 		t.Fatalf("add: %s", stderr)

@@ -1,17 +1,23 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/agent/ecs"
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/launcher"
 )
 
 type execInput struct {
 	credsInput
-	argv []string
+	argv   []string
+	server bool
 }
 
 func newExecCmd(app *App) *cobra.Command {
@@ -42,6 +48,7 @@ AWS_CREDENTIAL_FILE. The command's exit status is awstray's.`,
 		},
 	}
 	in.addFlags(cmd, true)
+	cmd.Flags().BoolVarP(&in.server, "server", "s", false, "serve refreshing credentials to the command through a container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) instead of key variables")
 	return cmd
 }
 
@@ -61,6 +68,80 @@ func runExec(app *App, in execInput) error {
 		}
 		argv = []string{shell}
 	}
+	if in.server {
+		return runServer(app, in, r, argv)
+	}
 	env := launcher.CredentialEnv(app.Environ(), r.vars(), r.region)
 	return launcher.Replace(argv, env)
+}
+
+// runServer runs the command as a child with a container-credentials
+// endpoint: SDKs in the child ask it for credentials and refresh from it
+// when they near their expiry, so a process that runs for hours keeps
+// working. awstray stays as the child's parent and serves until it exits.
+func runServer(app *App, in execInput, first resolved, argv []string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		last = first.creds
+	)
+	src := func(ctx context.Context) (credentials.Credentials, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if last.ValidAt(app.Now(), credentials.DefaultExpiryWindow) {
+			return last, nil
+		}
+		c, err := app.refreshForServer(ctx, in.credsInput)
+		if err != nil {
+			return credentials.Credentials{}, err
+		}
+		last = c
+		return c, nil
+	}
+	var opts ecs.Options
+	if v := app.Getenv("AWSTRAY_SERVER_MAX_LIFETIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("AWSTRAY_SERVER_MAX_LIFETIME=%q is not a duration of a second or more", v)
+		}
+		opts.MaxLifetime = d
+	}
+	srv, err := ecs.Start(ctx, src, opts)
+	if err != nil {
+		return fmt.Errorf("starting the credentials endpoint: %w", err)
+	}
+	defer srv.Close()
+	env := launcher.ServerEnv(app.Environ(), srv.Env(), first.region, first.profile.Name)
+	code, err := launcher.Run(argv, env)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// refreshForServer gets new credentials while a child runs: from the tray,
+// or on our own with the keyring's cached sessions — an MFA code then comes
+// only from mfa_process, as a prompt would fight the child for the terminal.
+func (a *App) refreshForServer(ctx context.Context, in credsInput) (credentials.Credentials, error) {
+	if in.useAgent(a.Getenv) {
+		if c, ok, err := a.fromAgent(ctx, in.profile); ok {
+			return c, err
+		}
+	}
+	r, err := a.Resolver("")
+	if err != nil {
+		return credentials.Credentials{}, err
+	}
+	cfg := r.Config
+	r.MFA = func(ctx context.Context, profile, serial string) (string, error) {
+		if proc := credentials.MFAProcess(cfg, profile); proc != "" {
+			return credentials.RunMFAProcess(ctx, profile, proc)
+		}
+		return "", &credentials.MFARequiredError{Profile: profile}
+	}
+	return r.Retrieve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
 }

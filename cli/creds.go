@@ -21,6 +21,7 @@ type credsInput struct {
 	duration  time.Duration
 	noSession bool
 	mfaToken  string
+	noAgent   bool
 }
 
 func (in *credsInput) addFlags(cmd *cobra.Command, withRegion bool) {
@@ -31,6 +32,13 @@ func (in *credsInput) addFlags(cmd *cobra.Command, withRegion bool) {
 	f.DurationVar(&in.duration, "duration", 0, "lifetime of a new session, e.g. 1h (default: 8h for sessions, 1h or duration_seconds for roles)")
 	f.BoolVarP(&in.noSession, "no-session", "n", false, "use the long-term key without making a session (where no MFA is needed)")
 	f.StringVarP(&in.mfaToken, "mfa-token", "t", "", "the MFA code to use, instead of mfa_process or a prompt")
+	f.BoolVar(&in.noAgent, "no-agent", false, "do not ask the running tray; work with the keyring and STS directly")
+}
+
+// useAgent: the tray serves its standard sessions; the flags that ask for
+// something else make the CLI work on its own.
+func (in *credsInput) useAgent(getenv func(string) string) bool {
+	return !in.noAgent && in.duration == 0 && !in.noSession && in.mfaToken == "" && getenv("AWSTRAY_NO_AGENT") == ""
 }
 
 func (in *credsInput) validate() error {
@@ -63,23 +71,35 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 	if err := in.validate(); err != nil {
 		return resolved{}, err
 	}
-	r, err := a.Resolver(in.mfaToken)
+	cfg, err := a.Config()
 	if err != nil {
 		return resolved{}, err
 	}
-	p, err := r.Config.Profile(in.profile)
-	if err != nil {
-		return resolved{}, err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	c, err := r.Retrieve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
+	p, err := cfg.Profile(in.profile)
 	if err != nil {
 		return resolved{}, err
 	}
 	region := in.region
 	if region == "" {
 		region = awsconfig.Region(p, a.Getenv)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if in.useAgent(a.Getenv) {
+		if c, ok, err := a.fromAgent(ctx, in.profile); ok {
+			if err != nil {
+				return resolved{}, err
+			}
+			return resolved{profile: p, creds: c, region: region}, nil
+		}
+	}
+	r, err := a.Resolver(in.mfaToken)
+	if err != nil {
+		return resolved{}, err
+	}
+	c, err := r.Retrieve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
+	if err != nil {
+		return resolved{}, err
 	}
 	return resolved{profile: p, creds: c, region: region}, nil
 }

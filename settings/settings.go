@@ -44,7 +44,14 @@ type Settings struct {
 	Dialogs string `toml:"dialogs"`
 	// YkmanAccount is the OATH account whose code ykman reads.
 	YkmanAccount string `toml:"ykman_account"`
+	// TerminalServer makes "Open terminal" run `awstray exec --server`, so
+	// programs in the terminal refresh their credentials from the tray
+	// (default true).
+	TerminalServer *bool `toml:"terminal_server"`
 }
+
+// UseTerminalServer reports TerminalServer, true when unset.
+func (s Settings) UseTerminalServer() bool { return s.TerminalServer == nil || *s.TerminalServer }
 
 // Defaults of the tray settings.
 const (
@@ -229,6 +236,10 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # clipboard_timeout = "60s"
 
 # start_at_login = false
+
+# Terminals opened by the tray get credentials that refresh themselves
+# (exec --server); false: plain key variables, as "awstray exec" sets them.
+# terminal_server = true
 
 # MFA dialogs: auto, zenity, kdialog, osascript, powershell, ykman (with ykman_account).
 # dialogs = "auto"

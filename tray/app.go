@@ -174,6 +174,7 @@ func (a *App) render() Menu {
 		NotifyLead:       a.settings.NotifyLead.Duration,
 		ClipboardTimeout: a.settings.ClipboardTimeout.Duration,
 		StartAtLogin:     a.settings.StartAtLogin,
+		TerminalServer:   a.settings.UseTerminalServer(),
 		Terminal:         a.settings.Terminal,
 		SettingsErr:      a.setErr,
 	})

@@ -84,6 +84,7 @@ type UI struct {
 	NotifyLead       time.Duration
 	ClipboardTimeout time.Duration
 	StartAtLogin     bool
+	TerminalServer   bool   // terminals get refreshing credentials
 	Terminal         string // what "Open terminal" starts, for the Settings menu
 	SettingsErr      string
 }
@@ -322,6 +323,9 @@ func settingsItem(ui UI) Item {
 	s.Children = append(s.Children, format, lead, clip,
 		Item{ID: "settings/login", Title: "Start at login", Checkable: true, Checked: ui.StartAtLogin,
 			Intent: Intent{Kind: IntentSetting, Setting: "start_at_login", Value: fmt.Sprint(!ui.StartAtLogin)}},
+		Item{ID: "settings/server", Title: "Terminals refresh their credentials", Checkable: true, Checked: ui.TerminalServer,
+			Tooltip: "Open terminal runs awstray exec --server: programs in it renew credentials from the tray",
+			Intent:  Intent{Kind: IntentSetting, Setting: "terminal_server", Value: fmt.Sprint(!ui.TerminalServer)}},
 		Item{ID: "settings/terminal", Title: "Terminal: " + orNone(ui.Terminal), Disabled: true},
 		Item{ID: "settings/edit", Title: "Edit settings file…", Intent: Intent{Kind: IntentEditSettings}},
 	)

@@ -16,6 +16,7 @@ import (
 
 	"fyne.io/systray"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/assets"
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
@@ -149,10 +150,15 @@ func Run(o RunOptions) error {
 					return err
 				}
 				t.Title = "awstray: " + profile
-				// The terminal runs awstray exec, which reads the session the
-				// tray holds from the keyring: no secret in the emulator's
-				// argv or environment.
-				_, err = t.Open(ctx, []string{o.Exe, "exec", profile}, os.Environ())
+				// The terminal runs awstray exec, which asks the tray for the
+				// credentials: no secret in the emulator's argv or
+				// environment. With --server, programs in it refresh their
+				// credentials from the tray as long as they run.
+				argv := []string{o.Exe, "exec", profile}
+				if app.settings.UseTerminalServer() {
+					argv = []string{o.Exe, "exec", "--server", profile}
+				}
+				_, err = t.Open(ctx, argv, os.Environ())
 				return err
 			},
 			Clipboard:    launcher.CopySecret,
@@ -165,6 +171,21 @@ func Run(o RunOptions) error {
 		if _, err := o.Store.List(); err != nil { // a locked keyring says so at once
 			notifyFn("keyring", "The "+o.Store.Backend()+" keyring is not readable", err.Error())
 		}
+	}
+
+	// Serve the CLI: exec, export and credential-process get their
+	// credentials from here while the tray runs.
+	if path, err := agent.SocketPath(o.Getenv); err != nil {
+		o.Log.Warn("no agent socket", "err", err)
+	} else if l, err := agent.Listen(path); err != nil {
+		o.Log.Warn("no agent socket", "err", err)
+		notifyFn("agent", "The CLI cannot reach this tray", err.Error())
+	} else {
+		go func() {
+			if err := agent.Serve(ctx, l, agentBackend{m: m}, o.Log); err != nil {
+				o.Log.Warn("the agent stopped", "err", err)
+			}
+		}()
 	}
 
 	a := newApplier(app.Intents(), iconBytes)

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/awstray/awstray/agent"
+	"github.com/awstray/awstray/credentials"
+)
+
+// agentDialTimeout bounds the look for a running tray: a missing socket
+// fails at once; a hung tray must not hang the CLI.
+const agentDialTimeout = 2 * time.Second
+
+// fromAgent asks the tray for the profile's credentials. ok is false when
+// no tray answers (the CLI then works on its own) or the tray does not
+// know the profile (its config differs from ours).
+func (a *App) fromAgent(ctx context.Context, profile string) (c credentials.Credentials, ok bool, err error) {
+	path, err := agent.SocketPath(a.Getenv)
+	if err != nil {
+		return c, false, nil
+	}
+	cl, err := agent.Dial(path, agentDialTimeout)
+	if err != nil {
+		return c, false, nil // no tray: standalone
+	}
+	defer cl.Close()
+	// Interactive: a locked profile makes the tray show its dialog, and we
+	// wait for the person there — never a prompt on this terminal.
+	c, err = cl.Credentials(ctx, profile, true)
+	var ae *agent.Error
+	if errors.As(err, &ae) && ae.Code == "unknown_profile" {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, true, agentError(err)
+	}
+	return c, true, nil
+}
+
+// agentError words the tray's answer for the person at the terminal.
+func agentError(err error) error {
+	var ae *agent.Error
+	if errors.As(err, &ae) && ae.Code == "cancelled" {
+		return errors.New("the unlock dialog of the tray was cancelled")
+	}
+	return err
+}

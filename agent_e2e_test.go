@@ -1,0 +1,263 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/awstray/awstray/internal/testenv"
+)
+
+// agentDesk is a session for the agent tests: a D-Bus session bus for the
+// tray, the file keyring, and moto behind a proxy that counts STS actions.
+type agentDesk struct {
+	*sandbox
+	bus   string
+	proxy *testenv.CountingProxy
+	moto  *testenv.Moto
+}
+
+const agentConfig = `[profile dev]
+region = us-east-1
+mfa_serial = arn:aws:iam::123456789012:mfa/dev
+mfa_process = echo call >> "$MFA_CALLS"; echo 123456
+
+[profile admin]
+source_profile = dev
+role_arn = arn:aws:iam::123456789012:role/admin
+`
+
+func newAgentDesk(t testing.TB, config, settingsTOML string) *agentDesk {
+	t.Helper()
+	moto := testenv.StartMoto(t)
+	proxy := testenv.StartCountingProxy(t, moto.URL)
+	d := &agentDesk{moto: moto, proxy: proxy, bus: testenv.StartSessionBus(t)}
+	d.sandbox = newSandbox(t, proxy.URL)
+	var env []string
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv)
+		}
+	}
+	runtime := filepath.Join(d.root, "run")
+	if err := os.MkdirAll(runtime, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d.env = append(env, "DBUS_SESSION_BUS_ADDRESS="+d.bus, "XDG_RUNTIME_DIR="+runtime,
+		"XDG_STATE_HOME="+filepath.Join(d.home, ".state"), "MFA_CALLS="+filepath.Join(d.root, "mfa-calls"))
+	if err := os.MkdirAll(filepath.Join(d.home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d.home, ".aws", "config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if settingsTOML != "" {
+		dir := filepath.Join(d.home, ".config", "awstray")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "settings.toml"), []byte(settingsTOML), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	return d
+}
+
+// startTray starts the tray and waits for its agent socket to answer.
+func (d *agentDesk) startTray(t testing.TB) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary(t), "tray")
+	cmd.Env = d.env
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}
+	t.Cleanup(stop)
+	sock := filepath.Join(d.root, "run", "awstray", "agent.sock")
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			return cmd
+		}
+		if i > 400 {
+			t.Fatalf("no agent socket at %s\n%s", sock, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (d *agentDesk) mfaCalls() int {
+	b, _ := os.ReadFile(filepath.Join(d.root, "mfa-calls"))
+	return strings.Count(string(b), "call")
+}
+
+// runNoTTY runs awstray detached from any terminal: a prompt would fail.
+func (d *agentDesk) runNoTTY(t testing.TB, args ...string) (string, string, error) {
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = d.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	return o.String(), e.String(), err
+}
+
+// TestAgentOneMFACodeForTenProcesses: with the tray running, ten `awstray
+// exec` in ten processes get credentials with no prompt and one
+// GetSessionToken between them; the same after the tray restarts.
+func TestAgentOneMFACodeForTenProcesses(t *testing.T) {
+	d := newAgentDesk(t, agentConfig, "")
+	tray := d.startTray(t)
+	runTen := func(round string) {
+		var wg sync.WaitGroup
+		errs := make(chan string, 10)
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, stderr, err := d.runNoTTY(t, "exec", "admin", "--", "awstray-whoami")
+				if err != nil || !strings.Contains(out, ":assumed-role/admin/") || stderr != "" {
+					errs <- fmt.Sprintf("%s: %v %q %q", round, err, out, stderr)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+	}
+	runTen("first ten")
+	if n := d.proxy.Count("GetSessionToken"); n != 1 {
+		t.Fatalf("%d GetSessionToken calls for ten processes, want 1", n)
+	}
+	if n := d.proxy.Count("AssumeRole"); n != 1 {
+		t.Fatalf("%d AssumeRole calls for ten processes, want 1", n)
+	}
+	if n := d.mfaCalls(); n != 1 {
+		t.Fatalf("%d MFA codes asked, want 1", n)
+	}
+	// A new tray: the sessions come from the keyring.
+	_ = tray.Process.Signal(syscall.SIGTERM)
+	_ = tray.Wait()
+	d.startTray(t)
+	runTen("after a restart")
+	if n, m := d.proxy.Count("GetSessionToken"), d.mfaCalls(); n != 1 || m != 1 {
+		t.Fatalf("after the restart: %d GetSessionToken calls and %d MFA codes, want 1 and 1", n, m)
+	}
+}
+
+// TestExecServerLongRunningProcess: a program under `exec --server` keeps
+// calling AWS across several credential refreshes (the endpoint reports a
+// 2-second lifetime; the tray's roles last 20 s here, so renewals are real).
+func TestExecServerLongRunningProcess(t *testing.T) {
+	d := newAgentDesk(t, agentConfig, "role_duration = \"20s\"\n")
+	d.startTray(t)
+	d.env = append(d.env, "AWSTRAY_SERVER_MAX_LIFETIME=2s", "AWSTRAY_LOOP_EVERY=500ms", "AWSTRAY_LOOP_FOR=8s")
+	out, stderr, err := d.runNoTTY(t, "exec", "--server", "admin", "--", "awstray-sdkloop")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	var calls, ok, keys int
+	if _, err := fmt.Sscanf(strings.TrimSpace(out), "calls=%d ok=%d keys=%d", &calls, &ok, &keys); err != nil {
+		t.Fatalf("sdkloop said %q (%v); stderr %s", out, err, stderr)
+	}
+	if calls < 10 || ok != calls {
+		t.Fatalf("%d of %d calls succeeded", ok, calls)
+	}
+	if keys < 3 {
+		t.Fatalf("the program saw %d different credentials, want at least 3 (two refreshes)", keys)
+	}
+	if n := d.proxy.Count("GetSessionToken"); n != 1 {
+		t.Fatalf("%d GetSessionToken calls: renewing a role asked for MFA again", n)
+	}
+}
+
+// TestAgentLoad: 50 processes asking 20 times each, at once: no errors,
+// and one STS call per session made.
+func TestAgentLoad(t *testing.T) {
+	d := newAgentDesk(t, agentConfig, "")
+	d.startTray(t)
+	var wg sync.WaitGroup
+	errs := make(chan string, 50*20)
+	for p := 0; p < 50; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				out, stderr, err := d.runNoTTY(t, "credential-process", "admin")
+				if err != nil || !strings.Contains(out, `"SessionToken"`) {
+					errs <- fmt.Sprintf("%v %q", err, stderr)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for e := range errs {
+		if n++; n <= 3 {
+			t.Error(e)
+		}
+	}
+	if n > 0 {
+		t.Fatalf("%d of 1000 requests failed", n)
+	}
+	if g, a := d.proxy.Count("GetSessionToken"), d.proxy.Count("AssumeRole"); g != 1 || a != 1 {
+		t.Fatalf("STS calls: %d GetSessionToken, %d AssumeRole; want 1 and 1", g, a)
+	}
+}
+
+// TestAgentLockedProfileCancelled: asking for a profile the tray cannot
+// unlock (no mfa_process, and the dialog is cancelled) fails clearly — and
+// never prompts on the terminal.
+func TestAgentLockedProfileCancelled(t *testing.T) {
+	cfg := "[profile dev]\nregion = us-east-1\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\n"
+	d := newAgentDesk(t, cfg, "dialogs = \"zenity\"\n")
+	// A zenity that is cancelled, as a person pressing Cancel.
+	bin := filepath.Join(d.root, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "zenity"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, kv := range d.env {
+		if strings.HasPrefix(kv, "PATH=") {
+			d.env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
+		}
+	}
+	d.env = append(d.env, "DISPLAY=:99")
+	d.startTray(t)
+	_, stderr, err := d.runNoTTY(t, "export", "dev")
+	if err == nil || stderr != "awstray: the unlock dialog of the tray was cancelled\n" {
+		t.Fatalf("got %v, %q", err, stderr)
+	}
+	// --no-agent works on its own (and, with no terminal, says what it needs).
+	_, stderr, err = d.runNoTTY(t, "export", "dev", "--no-agent")
+	if err == nil || !strings.Contains(stderr, "needs an MFA code: pass --mfa-token") {
+		t.Fatalf("--no-agent: %v, %q", err, stderr)
+	}
+	if n := d.proxy.Count("GetSessionToken"); n != 0 {
+		t.Fatalf("%d STS calls after a cancelled dialog", n)
+	}
+}

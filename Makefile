@@ -33,10 +33,14 @@ unit:
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./credentials/awsconfig
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeRequest$$' -fuzztime=$(FUZZTIME) ./agent
+	$(GO) test -run='^$$' -fuzz='^FuzzServeConn$$' -fuzztime=$(FUZZTIME) ./agent
+	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./agent/ecs
+	$(GO) test -run='^$$' -fuzz='^FuzzRawRequest$$' -fuzztime=$(FUZZTIME) ./agent/ecs
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig
-	$(GO) test -run='^$$' -bench='ExecCached|TrayStartToMenu' -benchtime=$(BENCHTIME) .
+	$(GO) test -run='^$$' -bench='ExecCached|TrayStartToMenu|Agent' -benchtime=$(BENCHTIME) .
 	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
 
 ## deps: the Debian packages the integration tests use (run as root).

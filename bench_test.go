@@ -232,3 +232,42 @@ func rssMiB(b *testing.B, pid int) float64 {
 	b.Fatal("no VmRSS")
 	return 0
 }
+
+// BenchmarkAgent: `awstray exec P -- true` through the tray's agent, the
+// same standalone (cached session, file keyring), plain `true`, and
+// `awstray credential-process P` through the agent — medians.
+func BenchmarkAgent(b *testing.B) {
+	d := newAgentDesk(b, agentConfig, "")
+	d.startTray(b)
+	d.run(b, "", "exec", "admin", "--", "true") // unlock through the agent, and cache
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		b.Fatal(err)
+	}
+	timeRun := func(env []string, name string, args ...string) time.Duration {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s %v: %v: %s", name, args, err, out)
+		}
+		return time.Since(start)
+	}
+	standalone := append(append([]string(nil), d.env...), "AWSTRAY_NO_AGENT=1")
+	var viaAgent, alone, plain, process []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		viaAgent = append(viaAgent, timeRun(d.env, binary(b), "exec", "admin", "--", "true"))
+		alone = append(alone, timeRun(standalone, binary(b), "exec", "admin", "--", "true"))
+		plain = append(plain, timeRun(d.env, truePath))
+		process = append(process, timeRun(d.env, binary(b), "credential-process", "admin"))
+	}
+	b.StopTimer()
+	b.ReportMetric(median(viaAgent), "ms-median-exec-agent")
+	b.ReportMetric(median(alone), "ms-median-exec-standalone")
+	b.ReportMetric(median(plain), "ms-median-true")
+	b.ReportMetric(median(process), "ms-median-credential-process-agent")
+	if n := d.proxy.Count("GetSessionToken") + d.proxy.Count("AssumeRole"); n != 2 {
+		b.Fatalf("%d STS calls during the benchmark, want the 2 of the first unlock", n)
+	}
+}

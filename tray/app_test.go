@@ -118,7 +118,7 @@ func newApp(t *testing.T) *appHarness {
 // waitMenu waits until a rendered menu satisfies ok.
 func (h *appHarness) waitMenu(t *testing.T, what string, ok func(Menu) bool) Menu {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for {
 		select {
 		case m := <-h.app.Menus():
@@ -138,7 +138,7 @@ func title(m Menu, id string) string {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
+	for i := 0; i < 2000; i++ {
 		if ok() {
 			return
 		}

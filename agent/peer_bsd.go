@@ -1,0 +1,30 @@
+//go:build darwin || freebsd
+
+package agent
+
+import (
+	"fmt"
+	"net"
+
+	"golang.org/x/sys/unix"
+)
+
+// peerUID is the UID of the process at the other end of c (LOCAL_PEERCRED,
+// what getpeereid reads): the client's for the server, the server's for
+// the client.
+func peerUID(c net.Conn) (int, error) {
+	var (
+		cred *unix.Xucred
+		gerr error
+	)
+	err := rawControl(c, func(fd uintptr) {
+		cred, gerr = unix.GetsockoptXucred(int(fd), unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
+	})
+	if err == nil {
+		err = gerr
+	}
+	if err != nil {
+		return -1, fmt.Errorf("reading the peer's credentials: %w", err)
+	}
+	return int(cred.Uid), nil
+}

@@ -1,0 +1,248 @@
+package agent
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/awstray/awstray/credentials"
+)
+
+// Version is the protocol version this package speaks.
+const Version = 1
+
+// MaxLine is the longest request line the server reads, newline excluded.
+const MaxLine = 64 << 10
+
+// maxResponse is the longest response line the client reads: a list of
+// thousands of profiles is far longer than any request.
+const maxResponse = 16 << 20
+
+// maxProfileName bounds a profile name in a request.
+const maxProfileName = 1024
+
+// maxMessage bounds Response.Error.
+const maxMessage = 1024
+
+// The ops of a Request.
+const (
+	OpPing        = "ping"        // is an agent there
+	OpList        = "list"        // the profiles and their states
+	OpCredentials = "credentials" // a profile's credentials
+	OpUnlock      = "unlock"      // unlock a profile (the tray may show a dialog)
+	OpLock        = "lock"        // forget a profile's credentials
+)
+
+// The codes of a failed Response, for programs; Response.Error is for people.
+const (
+	CodeLocked             = "locked"              // the profile is not unlocked and the request was not interactive
+	CodeCancelled          = "cancelled"           // the person cancelled the tray's dialog
+	CodeUnknownProfile     = "unknown_profile"     // the tray's config has no such profile
+	CodeMFARequired        = "mfa_required"        // renewing needs an MFA code and nobody may be asked
+	CodeBadRequest         = "bad_request"         // the request line is not a valid request
+	CodeUnsupportedVersion = "unsupported_version" // the request's version is not Version
+	CodeError              = "error"               // anything else
+)
+
+// Request is one line from the client.
+type Request struct {
+	V           int    `json:"v"`
+	Op          string `json:"op"`
+	Profile     string `json:"profile,omitempty"`
+	Interactive bool   `json:"interactive,omitempty"`
+}
+
+// Response is the server's answer to one Request. A failure has OK false,
+// a Code and an Error.
+type Response struct {
+	V           int           `json:"v"`
+	OK          bool          `json:"ok"`
+	Code        string        `json:"code,omitempty"`
+	Error       string        `json:"error,omitempty"` // one line, never a secret
+	Credentials *Creds        `json:"credentials,omitempty"`
+	Profiles    []ProfileInfo `json:"profiles,omitempty"`
+}
+
+// Creds is credentials on the wire. Formatting it with fmt or slog prints
+// the key ID only.
+type Creds struct {
+	AccessKeyID     string     `json:"access_key_id"`
+	SecretAccessKey string     `json:"secret_access_key"`
+	SessionToken    string     `json:"session_token,omitempty"`
+	Expiration      *time.Time `json:"expiration,omitempty"` // nil: never expires
+}
+
+// String implements fmt.Stringer without the secrets.
+func (c Creds) String() string { return "{" + c.AccessKeyID + " [redacted]}" }
+
+// GoString implements fmt.GoStringer without the secrets.
+func (c Creds) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so that every verb redacts.
+func (c Creds) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue implements slog.LogValuer without the secrets.
+func (c Creds) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// ProfileInfo is one profile as the tray sees it.
+type ProfileInfo struct {
+	Name           string     `json:"name"`
+	Kind           string     `json:"kind,omitempty"`
+	State          string     `json:"state"`
+	Expires        *time.Time `json:"expires,omitempty"`          // the held credentials expire
+	PersonNeededAt *time.Time `json:"person_needed_at,omitempty"` // renewing needs an MFA code from then on
+}
+
+// Error is a failed Response, as the client returns it. Error() is the
+// agent's message, fit to print.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return "awstray agent: " + e.Code
+	}
+	return e.Message
+}
+
+// Is makes errors.Is match the credentials package's sentinels, so the CLI
+// handles an answer from the agent as it handles its own errors.
+func (e *Error) Is(target error) bool {
+	switch e.Code {
+	case CodeCancelled:
+		return target == credentials.ErrCancelled
+	case CodeMFARequired:
+		return target == credentials.ErrMFARequired
+	}
+	return false
+}
+
+// DecodeRequest parses one request line (without its newline) and checks
+// it: the version, a known op, a profile for the ops that need one. Its
+// errors are *Error with CodeBadRequest or CodeUnsupportedVersion and never
+// quote the line.
+func DecodeRequest(line []byte) (Request, error) {
+	if len(line) > MaxLine {
+		return Request{}, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request is longer than %d bytes", MaxLine)}
+	}
+	var req Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		return Request{}, &Error{Code: CodeBadRequest, Message: "request is not valid: " + jsonErrorKind(err)}
+	}
+	switch {
+	case req.V == 0:
+		return Request{}, &Error{Code: CodeBadRequest, Message: "request has no protocol version"}
+	case req.V != Version:
+		return Request{}, &Error{Code: CodeUnsupportedVersion, Message: fmt.Sprintf("protocol version %d is not supported (this agent speaks %d)", req.V, Version)}
+	}
+	switch req.Op {
+	case OpPing, OpList:
+	case OpCredentials, OpUnlock, OpLock:
+		if req.Profile == "" {
+			return Request{}, &Error{Code: CodeBadRequest, Message: "request names no profile"}
+		}
+		if len(req.Profile) > maxProfileName {
+			return Request{}, &Error{Code: CodeBadRequest, Message: "profile name is too long"}
+		}
+	case "":
+		return Request{}, &Error{Code: CodeBadRequest, Message: "request has no op"}
+	default:
+		return Request{}, &Error{Code: CodeBadRequest, Message: "unknown op"}
+	}
+	return req, nil
+}
+
+// jsonErrorKind names a JSON error without quoting the input.
+func jsonErrorKind(err error) string {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &se):
+		return "malformed JSON"
+	case errors.As(err, &te):
+		return "unexpected JSON type"
+	default:
+		return "undecodable JSON"
+	}
+}
+
+// errLineTooLong is a line over the reader's limit.
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its newline; the slice is valid
+// until the next read from r. A last line without a newline is returned
+// with a nil error, and io.EOF follows. A line longer than max fails with
+// errLineTooLong once max+1 bytes of it are read.
+func readLine(r *bufio.Reader, max int) ([]byte, error) {
+	chunk, err := r.ReadSlice('\n')
+	if err == nil && len(chunk) <= max+1 {
+		return chunk[:len(chunk)-1], nil // the common case: no copy
+	}
+	var line []byte
+	for {
+		if len(line)+len(chunk) > max+1 || (err != nil && len(line)+len(chunk) > max) {
+			return nil, errLineTooLong
+		}
+		line = append(line, chunk...)
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			chunk, err = r.ReadSlice('\n')
+		case errors.Is(err, io.EOF) && len(line) > 0:
+			return line, nil
+		default:
+			return nil, err
+		}
+	}
+}
+
+// oneLine makes an error message fit for Response.Error: one line, bounded.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxMessage {
+		n := maxMessage
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// toWire converts credentials for a Response.
+func toWire(c credentials.Credentials) *Creds {
+	w := &Creds{
+		AccessKeyID:     c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey.Reveal(),
+		SessionToken:    c.SessionToken.Reveal(),
+	}
+	if c.CanExpire() {
+		t := c.Expires
+		w.Expiration = &t
+	}
+	return w
+}
+
+// fromWire converts credentials from a Response.
+func fromWire(w *Creds) credentials.Credentials {
+	c := credentials.Credentials{
+		AccessKeyID:     w.AccessKeyID,
+		SecretAccessKey: credentials.NewSecret(w.SecretAccessKey),
+		SessionToken:    credentials.NewSecret(w.SessionToken),
+	}
+	if w.Expiration != nil {
+		c.Expires = *w.Expiration
+	}
+	return c
+}

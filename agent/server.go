@@ -1,0 +1,250 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
+)
+
+// Backend is what the agent serves; the tray adapts its credentials.Manager.
+// Its errors should come from the credentials package, so that the client
+// gets a Code it can act on.
+type Backend interface {
+	// Credentials returns the profile's credentials; interactive allows a
+	// dialog (an MFA code, an unlock) in the tray.
+	Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error)
+	// Unlock unlocks the profile, with a dialog in the tray if needed.
+	Unlock(ctx context.Context, profile string) error
+	// Lock forgets the profile's credentials.
+	Lock(profile string) error
+	// Profiles lists the profiles and their states.
+	Profiles() []ProfileInfo
+}
+
+// Timeouts of the server; variables so that tests can shorten them.
+var (
+	// idleTimeout bounds the wait for the next request line.
+	idleTimeout = 10 * time.Second
+	// writeTimeout bounds writing a response to a client that does not read.
+	writeTimeout = 10 * time.Second
+	// interactiveTimeout bounds a request that may wait for the person.
+	interactiveTimeout = 5 * time.Minute
+	// silentTimeout bounds a request that may not: a renewal from STS, a
+	// credential_process.
+	silentTimeout = time.Minute
+	// acceptRetryMax is the longest pause after a failed Accept.
+	acceptRetryMax = time.Second
+)
+
+// aLongTimeAgo is a deadline in the past, to wake a blocked read.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Serve answers requests on l with b until ctx ends, one goroutine per
+// connection. A connection from another user is closed without an answer
+// and logged. When ctx ends Serve closes l and every connection, cancels
+// the backend calls under way, waits for their goroutines and returns nil;
+// it returns an error if l fails otherwise. A nil log logs nothing.
+func Serve(ctx context.Context, l net.Listener, b Backend, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
+	defer stop()
+	s := &server{b: b, log: log, maxLine: MaxLine}
+	var wg sync.WaitGroup
+	defer func() {
+		cancel() // closes the connections and cancels their backend calls
+		wg.Wait()
+	}()
+	var pause time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return errors.New("agent listener closed")
+			}
+			// Out of file descriptors and the like: wait and try again,
+			// as net/http does.
+			pause = min(max(2*pause, 5*time.Millisecond), acceptRetryMax)
+			log.Warn("agent: accepting a connection failed", "err", err, "retry_in", pause)
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
+		pause = 0
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			if err := checkPeer(c); err != nil {
+				log.Warn("agent: refused a connection", "err", err)
+				return
+			}
+			s.serveConn(ctx, c)
+		}()
+	}
+}
+
+// server answers the requests of its connections.
+type server struct {
+	b       Backend
+	log     *slog.Logger
+	maxLine int // MaxLine; the fuzz test lowers it to reach the limit often
+}
+
+// serveConn answers c's requests in turn until c ends, a line is too long
+// or ctx ends. The caller closes c.
+func (s *server) serveConn(ctx context.Context, c net.Conn) {
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
+	r := bufio.NewReader(c)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(idleTimeout))
+		line, err := readLine(r, s.maxLine)
+		if errors.Is(err, errLineTooLong) {
+			// The rest of the line is still coming: answer, then hang up.
+			_ = s.write(c, errorResponse(&Error{Code: CodeBadRequest, Message: fmt.Sprintf("request is longer than the limit of %d bytes", s.maxLine)}))
+			return
+		}
+		if err != nil {
+			return // EOF, idle, closed
+		}
+		start := time.Now()
+		req, err := DecodeRequest(line)
+		var resp Response
+		if err != nil {
+			resp = errorResponse(err)
+		} else {
+			resp = s.handle(ctx, c, r, req)
+		}
+		s.log.Debug("agent request", "op", req.Op, "profile", req.Profile, "interactive", req.Interactive,
+			"ok", resp.OK, "code", resp.Code, "took", time.Since(start))
+		if err := s.write(c, resp); err != nil {
+			return
+		}
+	}
+}
+
+// handle answers one valid request.
+func (s *server) handle(ctx context.Context, c net.Conn, r *bufio.Reader, req Request) Response {
+	switch req.Op {
+	case OpPing:
+		return Response{V: Version, OK: true}
+	case OpList:
+		return Response{V: Version, OK: true, Profiles: s.b.Profiles()}
+	case OpLock:
+		if err := s.b.Lock(req.Profile); err != nil {
+			return errorResponse(err)
+		}
+		return Response{V: Version, OK: true}
+	case OpUnlock:
+		return s.call(ctx, c, r, interactiveTimeout, func(ctx context.Context) Response {
+			if err := s.b.Unlock(ctx, req.Profile); err != nil {
+				return errorResponse(err)
+			}
+			return Response{V: Version, OK: true}
+		})
+	case OpCredentials:
+		timeout := silentTimeout
+		if req.Interactive {
+			timeout = interactiveTimeout
+		}
+		return s.call(ctx, c, r, timeout, func(ctx context.Context) Response {
+			creds, err := s.b.Credentials(ctx, req.Profile, req.Interactive)
+			if err != nil {
+				return errorResponse(err)
+			}
+			if creds.AccessKeyID == "" {
+				return errorResponse(errors.New("the tray returned no credentials"))
+			}
+			return Response{V: Version, OK: true, Credentials: toWire(creds)}
+		})
+	}
+	// DecodeRequest lets no other op through.
+	return errorResponse(&Error{Code: CodeBadRequest, Message: "unknown op"})
+}
+
+// call runs a backend call that may take long (an STS call, a dialog
+// waiting for the person) while watching c: if the client hangs up, the
+// call's context is cancelled. The read deadline is lifted meanwhile; it
+// bounds reading a request, not the backend.
+func (s *server) call(ctx context.Context, c net.Conn, r *bufio.Reader, timeout time.Duration, fn func(context.Context) Response) Response {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_ = c.SetReadDeadline(time.Time{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		// Peek consumes nothing: a request sent early stays for the loop.
+		// EOF or a reset means the client is gone; a deadline means call
+		// is done.
+		if _, err := r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel()
+		}
+	}()
+	resp := fn(ctx)
+	_ = c.SetReadDeadline(aLongTimeAgo)
+	<-watched
+	if !resp.OK && errors.Is(ctx.Err(), context.DeadlineExceeded) && resp.Code == CodeError {
+		resp.Error = "the agent gave up waiting after " + timeout.String()
+	}
+	return resp
+}
+
+// write sends one response line.
+func (s *server) write(c net.Conn, resp Response) error {
+	b, err := json.Marshal(resp)
+	if err != nil { // cannot happen: plain strings, times and slices
+		b, _ = json.Marshal(errorResponse(err))
+	}
+	b = append(b, '\n')
+	_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err = c.Write(b)
+	return err
+}
+
+// errorResponse maps an error to a failed Response. The message is the
+// error's own, on one line: the credentials package keeps secrets out of
+// its errors.
+func errorResponse(err error) Response {
+	resp := Response{V: Version, Code: CodeError, Error: oneLine(err.Error())}
+	var (
+		ae *Error
+		le *credentials.LockedError
+		ue *awsconfig.UnknownProfileError
+	)
+	switch {
+	case errors.As(err, &ae):
+		resp.Code = ae.Code
+	case errors.As(err, &ue):
+		resp.Code = CodeUnknownProfile
+	case errors.As(err, &le):
+		resp.Code = CodeLocked
+	case errors.Is(err, credentials.ErrCancelled):
+		resp.Code = CodeCancelled
+	case errors.Is(err, credentials.ErrMFARequired):
+		resp.Code = CodeMFARequired
+	}
+	if resp.Error == "" {
+		resp.Error = resp.Code
+	}
+	return resp
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -34,12 +32,7 @@ func MFAProcess(cfg *awsconfig.Config, profile string) string {
 func RunMFAProcess(ctx context.Context, profile, command string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, mfaProcessTimeout)
 	defer cancel()
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd.exe", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	}
+	cmd := shellCommand(ctx, command)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -29,12 +29,7 @@ type processOutput struct {
 func runCredentialProcess(ctx context.Context, profile, command string) (Credentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, processTimeout)
 	defer cancel()
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd.exe", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	}
+	cmd := shellCommand(ctx, command)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
@@ -68,4 +63,13 @@ func parseProcessOutput(profile string, b []byte) (Credentials, error) {
 		c.Expires = t.UTC()
 	}
 	return c, nil
+}
+
+// shellCommand runs a command line from the config through the shell, as
+// the AWS CLI runs credential_process and mfa_process.
+func shellCommand(ctx context.Context, command string) *exec.Cmd {
+	if runtime.GOOS == "windows" {
+		return exec.CommandContext(ctx, "cmd.exe", "/C", command)
+	}
+	return exec.CommandContext(ctx, "/bin/sh", "-c", command)
 }

@@ -165,39 +165,11 @@ func startSecretService() (_ *secretService, err error) {
 		}
 	}
 
-	// A bus without service directories: nothing is D-Bus-activated on it,
-	// so no second keyring daemon (or anything else) starts behind our back.
-	var runXML bytes.Buffer
-	_ = xml.EscapeText(&runXML, []byte(run))
-	conf := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=`+runXML.String()+`</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`), 0o600); err != nil {
-		return nil, err
-	}
-	busCmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address=1")
-	busCmd.Env = mergeEnv(os.Environ(), []string{"DBUS_SESSION_BUS_ADDRESS="})
-	stdout, err := busCmd.StdoutPipe()
+	bus, addr, err := startBus(run)
 	if err != nil {
 		return nil, err
 	}
-	if ss.bus, err = startDaemon(busCmd); err != nil {
-		return nil, err
-	}
-	addr, err := readLine(stdout, ss.bus)
-	if err != nil {
-		return nil, fmt.Errorf("dbus-daemon: %w", err)
-	}
+	ss.bus = bus
 
 	ss.env = []string{
 		"DBUS_SESSION_BUS_ADDRESS=" + addr,
@@ -457,4 +429,44 @@ func mergeEnv(base, over []string) []string {
 		}
 	}
 	return out
+}
+
+// startBus starts a private session bus listening in dir: without service
+// directories, so nothing is D-Bus-activated on it (no second keyring
+// daemon, no notification daemon taking the name before a recorder).
+func startBus(dir string) (*daemon, string, error) {
+	var dirXML bytes.Buffer
+	_ = xml.EscapeText(&dirXML, []byte(dir))
+	conf := filepath.Join(dir, "bus.conf")
+	if err := os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=`+dirXML.String()+`</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`), 0o600); err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address=1")
+	cmd.Env = mergeEnv(os.Environ(), []string{"DBUS_SESSION_BUS_ADDRESS="})
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	d, err := startDaemon(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := readLine(stdout, d)
+	if err != nil {
+		d.stop(0)
+		return nil, "", fmt.Errorf("dbus-daemon: %w", err)
+	}
+	return d, addr, nil
 }

@@ -1,13 +1,10 @@
 package testenv
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -36,39 +33,11 @@ func StartSessionBus(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	var dirXML bytes.Buffer
-	_ = xml.EscapeText(&dirXML, []byte(dir))
-	conf := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=`+dirXML.String()+`</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--print-address=1")
-	cmd.Env = mergeEnv(os.Environ(), []string{"DBUS_SESSION_BUS_ADDRESS="})
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := startDaemon(cmd)
+	d, addr, err := startBus(dir)
 	if err != nil {
 		t.Fatalf("starting a session bus: %v", err)
 	}
 	t.Cleanup(func() { d.stop(0) })
-	addr, err := readLine(stdout, d)
-	if err != nil {
-		t.Fatalf("starting a session bus: dbus-daemon: %v", err)
-	}
 	return addr
 }
 

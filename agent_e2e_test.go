@@ -261,3 +261,49 @@ func TestAgentLockedProfileCancelled(t *testing.T) {
 		t.Fatalf("%d STS calls after a cancelled dialog", n)
 	}
 }
+
+// TestAgentUnlocksWithTheTrayDialog: a command asks for a locked profile;
+// the tray shows its MFA dialog (zenity here, a stand-in that types the
+// code), the command waits and gets credentials — no prompt on its terminal,
+// and the code is in no process's arguments.
+func TestAgentUnlocksWithTheTrayDialog(t *testing.T) {
+	cfg := "[profile dev]\nregion = us-east-1\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\n"
+	d := newAgentDesk(t, cfg, "dialogs = \"zenity\"\n")
+	bin := filepath.Join(d.root, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	argvLog := filepath.Join(d.root, "zenity-argv")
+	zenity := "#!/bin/sh\nprintf '%s\\n' \"$@\" >> " + argvLog + "\necho 765432\n"
+	if err := os.WriteFile(filepath.Join(bin, "zenity"), []byte(zenity), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, kv := range d.env {
+		if strings.HasPrefix(kv, "PATH=") {
+			d.env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
+		}
+	}
+	d.env = append(d.env, "DISPLAY=:99")
+	d.startTray(t)
+	out, stderr, err := d.runNoTTY(t, "exec", "dev", "--", "awstray-whoami")
+	if err != nil || !strings.HasPrefix(out, "arn:aws:") || stderr != "" {
+		t.Fatalf("exec of a locked profile through the tray: %v %q %q", err, out, stderr)
+	}
+	argv, err := os.ReadFile(argvLog)
+	if err != nil {
+		t.Fatalf("the tray showed no dialog: %v", err)
+	}
+	if !strings.Contains(string(argv), "dev") || strings.Contains(string(argv), "765432") {
+		t.Fatalf("dialog arguments: %q", argv)
+	}
+	if n := d.proxy.Count("GetSessionToken"); n != 1 {
+		t.Fatalf("%d GetSessionToken calls", n)
+	}
+	// Now unlocked: the next command asks nothing.
+	if _, _, err := d.runNoTTY(t, "exec", "dev", "--", "true"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(argvLog); strings.Count(string(b), "--entry") > 1 {
+		t.Fatalf("a second dialog was shown: %q", b)
+	}
+}

@@ -104,3 +104,34 @@ func TestValidate(t *testing.T) {
 		t.Errorf("defaults: %+v", d)
 	}
 }
+
+func TestTemplateLoads(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "awstray", "settings.toml")
+	if err := WriteTemplate(p); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(p)
+	if err != nil || s != (Settings{}) {
+		t.Fatalf("the template is not all defaults: %+v %v", s, err)
+	}
+	if err := WriteTemplate(p); err == nil {
+		t.Fatal("WriteTemplate overwrote an existing file")
+	}
+	// Every commented key, uncommented, is a valid setting.
+	b, _ := os.ReadFile(p)
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "# ") && strings.Contains(l, " = ") {
+			lines = append(lines, strings.TrimPrefix(l, "# "))
+		}
+	}
+	if len(lines) < 10 {
+		t.Fatalf("only %d example settings", len(lines))
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err != nil {
+		t.Fatalf("the examples do not load: %v", err)
+	}
+}

@@ -109,9 +109,11 @@ func newApp(t *testing.T) *appHarness {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	t.Cleanup(cancel)
 	h.app.Render()
-	go h.app.Run(ctx)
+	stopped := make(chan struct{})
+	go func() { h.app.Run(ctx); close(stopped) }()
+	// Stop the loop (it writes the state file) before the temp dir goes.
+	t.Cleanup(func() { cancel(); <-stopped })
 	return h
 }
 

@@ -595,6 +595,9 @@ func (m *Manager) stateOf(h *held, now time.Time) State {
 // has not read yet; the caller holds mu.
 func (m *Manager) publishLocked() {
 	snap := m.snapshotLocked()
+	if m.last != nil && sameSnapshot(*m.last, snap) {
+		return // a check that changed nothing: no work for the tray
+	}
 	m.last = &snap
 	for ch := range m.subs {
 		select {
@@ -603,6 +606,22 @@ func (m *Manager) publishLocked() {
 		}
 		ch <- snap
 	}
+}
+
+// sameSnapshot reports whether two snapshots show the same thing (the time
+// they were taken aside).
+func sameSnapshot(a, b Snapshot) bool {
+	if a.ConfigErr != b.ConfigErr || a.ConfigPath != b.ConfigPath || len(a.Profiles) != len(b.Profiles) {
+		return false
+	}
+	for i, p := range a.Profiles {
+		q := b.Profiles[i]
+		if p.Name != q.Name || p.Kind != q.Kind || p.State != q.State || p.Err != q.Err ||
+			!p.Expires.Equal(q.Expires) || !p.PersonNeededAt.Equal(q.PersonNeededAt) || !p.LastUsed.Equal(q.LastUsed) {
+			return false
+		}
+	}
+	return true
 }
 
 func oneLine(err error) string {

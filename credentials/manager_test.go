@@ -466,3 +466,31 @@ func TestManagerRunStopsWithContext(t *testing.T) {
 }
 
 var _ = keystore.ErrNotFound
+
+func TestManagerQuietChecksPublishNothing(t *testing.T) {
+	mh := newMgr(t, "")
+	ctx := context.Background()
+	if err := mh.m.Unlock(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	ch, stop := mh.m.Subscribe()
+	defer stop()
+	<-ch // the current state
+	for i := 0; i < 5; i++ {
+		mh.clock = mh.clock.Add(time.Minute)
+		mh.m.Check(ctx)
+	}
+	select {
+	case s := <-ch:
+		t.Fatalf("checks that changed nothing published a snapshot: %+v", s.Profiles)
+	default:
+	}
+	// A change (the role renewed) is published.
+	mh.clock = mh.clock.Add(50 * time.Minute)
+	mh.m.Check(ctx)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("a renewal was not published")
+	}
+}

@@ -78,8 +78,9 @@ type App struct {
 	settings           settings.Settings
 	setErr             string
 	last               Menu
-	menus              chan Menu // LastMenu's feed, for tests
+	menus              chan Menu // Menus' feed, for tests
 	cfgStamp, setStamp fileStamp
+	renderedMinute     time.Time // the minute of the last render
 }
 
 // NewApp prepares the loop; Start runs it.
@@ -159,7 +160,10 @@ func (a *App) Run(ctx context.Context) {
 		case f := <-a.done:
 			f()
 		case <-minute.C:
-			a.render()
+			// Labels show minutes: render when the minute turned.
+			if now := a.o.Now().Truncate(time.Minute); !now.Equal(a.renderedMinute) {
+				a.render()
+			}
 		case <-poll.C:
 			a.pollFiles()
 		}
@@ -167,8 +171,10 @@ func (a *App) Run(ctx context.Context) {
 }
 
 func (a *App) render() Menu {
+	now := a.o.Now()
+	a.renderedMinute = now.Truncate(time.Minute)
 	m := BuildMenu(a.snap, UI{
-		Now:              a.o.Now(),
+		Now:              now,
 		Recent:           a.state.Recent,
 		ExportFormat:     a.exportFormat(),
 		NotifyLead:       a.settings.NotifyLead.Duration,

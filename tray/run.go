@@ -221,11 +221,19 @@ func Run(o RunOptions) error {
 		go app.Run(ctx)
 		go func() {
 			// Start-up garbage (config parsing, the first menu, restoring
-			// sessions) goes back to the OS once things settle.
-			select {
-			case <-time.After(10 * time.Second):
-				debug.FreeOSMemory()
-			case <-ctx.Done():
+			// sessions) goes back to the OS once things settle, and what
+			// each minute's relabelling leaves after that: the live heap is a
+			// few MiB, so this costs about a millisecond a minute.
+			t := time.NewTimer(10 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					debug.FreeOSMemory()
+					t.Reset(time.Minute)
+				case <-ctx.Done():
+					return
+				}
 			}
 		}()
 	}, cleanup)

@@ -23,7 +23,11 @@ func NewRoot(app *App) *cobra.Command {
 		Short: "Keep AWS credentials in the OS keyring and fresh STS sessions at hand",
 		Long: `awstray keeps long-term AWS keys only in the OS keyring, makes STS sessions
 from them (with MFA, through chains of roles), caches those sessions in the
-keyring, and hands them to commands and shells.`,
+keyring, and hands them to commands and shells.
+
+Without a command it starts the tray, which holds unlocked profiles, renews
+their sessions in the background and serves the commands below, so a
+terminal gets credentials without a prompt.`,
 		Args:              cobra.NoArgs,
 		RunE:              func(*cobra.Command, []string) error { return runTray(app) },
 		SilenceErrors:     true,

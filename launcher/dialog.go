@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -369,7 +370,9 @@ func (p *Prompter) message(ctx context.Context, kind dialogKind, title, text str
 	return err
 }
 
-var mfaCode = regexp.MustCompile(`^[0-9]{6,8}$`)
+// The dialogs' patterns are compiled on first use: the CLI, which imports
+// this package for exec, never shows a dialog and should not pay for them.
+var mfaCode = lazyRegexp(`^[0-9]{6,8}$`)
 
 // MFACode asks for the one-time code of the MFA device serial for profile.
 // previousError, when not empty, is why the last code failed (AWS's
@@ -410,11 +413,26 @@ func (p *Prompter) MFACode(ctx context.Context, profile, serial, previousError s
 }
 
 var (
-	profileName = regexp.MustCompile(`^[^\s\[\]]+$`)
-	accessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	regionName  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	noSpace     = regexp.MustCompile(`^\S+$`)
+	profileName = lazyRegexp(`^[^\s\[\]]+$`)
+	accessKeyID = lazyRegexp(`^[A-Z0-9]{16,128}$`)
+	regionName  = lazyRegexp(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	noSpace     = lazyRegexp(`^\S+$`)
 )
+
+// lazyRegexp is a regexp compiled when first matched.
+type lazyRegexp string
+
+var compiled sync.Map // lazyRegexp → *regexp.Regexp
+
+// MatchString reports whether s matches.
+func (l lazyRegexp) MatchString(s string) bool {
+	if re, ok := compiled.Load(l); ok {
+		return re.(*regexp.Regexp).MatchString(s)
+	}
+	re := regexp.MustCompile(string(l))
+	compiled.Store(l, re)
+	return re.MatchString(s)
+}
 
 // AddProfile asks, one dialog after another, for a new profile's name,
 // access key ID, secret access key (hidden), MFA device ARN (optional) and
@@ -428,7 +446,7 @@ func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 		text     string
 		hidden   bool
 		optional bool
-		valid    *regexp.Regexp
+		valid    lazyRegexp
 		bad      string
 	}{
 		{&in.Name, "Profile name (as in ~/.aws/config)", false, false, profileName, "A profile name has no spaces or brackets."},

@@ -9,7 +9,6 @@ package launcher
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -144,12 +143,23 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-var posixSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+// posixSafe reports whether s needs no quoting in a POSIX shell.
+func posixSafe(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_@%+=:,./-", r)) {
+			return false
+		}
+	}
+	return true
+}
 
 // quotePOSIX leaves values that need no quoting as they are (as the AWS CLI
 // prints them) and single-quotes the rest.
 func quotePOSIX(s string) string {
-	if posixSafe.MatchString(s) {
+	if posixSafe(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

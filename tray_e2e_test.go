@@ -338,9 +338,9 @@ func TestTrayExpiryNotifications(t *testing.T) {
 	c, _ := d.startTray(t)
 	click(t, c, "dev — locked", "Unlock…")
 	waitLabel(t, c, "dev — expires in")
-	notes := d.notes.WaitFor(2, 40*time.Second)
+	d.notes.WaitFor(2, 40*time.Second)
 	time.Sleep(2 * time.Second) // time for a duplicate to show up
-	notes = d.notes.Notifications()
+	notes := d.notes.Notifications()
 	var summaries []string
 	for _, n := range notes {
 		summaries = append(summaries, n.Summary)

@@ -173,12 +173,6 @@ func (a *App) Resolver(mfaToken string) (*credentials.Resolver, error) {
 	}, nil
 }
 
-func (a *App) printf(format string, args ...any) { fmt.Fprintf(a.Stdout, format, args...) }
-
-func (a *App) warnf(format string, args ...any) {
-	fmt.Fprintf(a.Stderr, "awstray: "+format+"\n", args...)
-}
-
 // MaskKey shows an access key ID as aws-vault does: ****************ABCD.
 func MaskKey(id string) string {
 	if len(id) <= 4 {

@@ -3,6 +3,7 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS   := -s -w -X github.com/awstray/awstray/cli.Version=$(VERSION)
 FUZZTIME  ?= 60s
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 30x
 
 .PHONY: build run test check vet fmt-check unit fuzz bench deps
@@ -23,6 +24,7 @@ vet:
 	# darwin: systray needs cgo there, so the packages that import it are
 	# built on macOS; the rest is checked here.
 	GOOS=darwin $(GO) vet ./credentials/... ./launcher/... ./settings/... ./assets/... ./internal/... ./packaging/...
+	$(GO) run $(STATICCHECK) ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

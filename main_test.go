@@ -89,11 +89,18 @@ func sdkClient(ctx context.Context) (*sts.Client, error) {
 
 // TestScripts runs the golden CLI scripts in testdata/script against two
 // moto_servers: $MOTO accepts any signature; $MOTO_AUTH enforces them and
-// knows one user, whose key is in $WORK/userkey (two lines, as `add` reads).
+// knows two users, alice and bob, whose keys are in $WORK/userkey and
+// $WORK/bobkey (two lines, as `add` reads).
 func TestScripts(t *testing.T) {
 	moto := testenv.StartMoto(t)
-	auth := testenv.StartMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=4")
+	auth := testenv.StartMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=8")
 	id, secret, err := auth.CreateUserKey("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bob's key is rotated by one script: its own user, so that the
+	// scripts running beside it keep alice's.
+	bobID, bobSecret, err := auth.CreateUserKey("bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +127,9 @@ func TestScripts(t *testing.T) {
 				{"SHELL", "/bin/sh"},
 			} {
 				e.Setenv(kv[0], kv[1])
+			}
+			if err := os.WriteFile(filepath.Join(e.WorkDir, "bobkey"), []byte(bobID+"\n"+bobSecret+"\n"), 0o600); err != nil {
+				return err
 			}
 			return os.WriteFile(filepath.Join(e.WorkDir, "userkey"), []byte(id+"\n"+secret+"\n"), 0o600)
 		},

@@ -51,6 +51,7 @@ terminal gets credentials without a prompt.`,
 		newVersionCmd(app),
 		newTrayCmd(app),
 		newSetupCmd(app),
+		newRotateCmd(app),
 	)
 	return root
 }

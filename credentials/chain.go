@@ -72,9 +72,10 @@ type Resolver struct {
 	Config *awsconfig.Config
 	Store  *keystore.Store
 	MFA    MFAFunc
-	NewSTS STSFactory          // nil: the real client (NewSTSClient)
-	Getenv func(string) string // nil: no environment
-	Now    func() time.Time    // nil: time.Now
+	NewSTS STSFactory               // nil: the real client (NewSTSClient)
+	NewIAM func(Credentials) IAMAPI // nil: the real IAM client (Rotate)
+	Getenv func(string) string      // nil: no environment
+	Now    func() time.Time         // nil: time.Now
 	Options
 }
 

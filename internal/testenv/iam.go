@@ -15,7 +15,8 @@ const AllowAllPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","
 
 // CreateUserKey makes an IAM user with an allow-all policy and an access key
 // in moto and returns the key. It takes four IAM calls: start moto with
-// INITIAL_NO_AUTH_ACTION_COUNT=4 to have signatures enforced afterwards.
+// INITIAL_NO_AUTH_ACTION_COUNT=4 (per user) to have signatures enforced
+// afterwards.
 func (m *Moto) CreateUserKey(user string) (id, secret string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

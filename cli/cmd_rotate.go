@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+type rotateInput struct {
+	profile  string
+	mfaToken string
+}
+
+func newRotateCmd(app *App) *cobra.Command {
+	var in rotateInput
+	cmd := &cobra.Command{
+		Use:   "rotate PROFILE",
+		Short: "Replace the stored access key with a new one",
+		Long: `Create a new access key for the IAM user of PROFILE, store it in the keyring,
+check that it works, then delete the old key from IAM. Cached sessions made
+with the old key are dropped. If a step fails, nothing is deleted that was not
+replaced, and the message says which key is where.
+
+IAM allows two keys per user: rotate needs one free slot.`,
+		Args:              profileArg("rotate"),
+		ValidArgsFunction: completeProfiles(app),
+		RunE: func(_ *cobra.Command, args []string) error {
+			in.profile = args[0]
+			return runRotate(app, in)
+		},
+	}
+	cmd.Flags().StringVarP(&in.mfaToken, "mfa-token", "t", "", "the MFA code to use, instead of mfa_process or a prompt")
+	return cmd
+}
+
+func runRotate(app *App, in rotateInput) error {
+	r, err := app.Resolver(in.mfaToken)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rot, err := r.Rotate(ctx, in.profile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(app.Stderr, "rotated the key of %s: %s replaced by %s\n", in.profile, MaskKey(rot.OldAccessKeyID), MaskKey(rot.NewAccessKeyID))
+	return nil
+}

@@ -8,8 +8,10 @@ BENCHTIME ?= 30x
 
 .PHONY: build run test check vet fmt-check unit fuzz bench deps
 
+# Static, without cgo, on Linux and Windows (systray, the keyrings and the
+# notifications need none); macOS builds need cgo and are made on macOS.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o awstray .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o awstray .
 
 run: build
 	./awstray $(ARGS)

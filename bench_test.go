@@ -196,6 +196,10 @@ func BenchmarkTrayIdle(b *testing.B) {
 		time.Sleep(idle)
 		cpu := cpuTime(b, cmd.Process.Pid) - cpu0
 		rss := rssMiB(b, cmd.Process.Pid)
+		if os.Getenv("AWSTRAY_BENCH_SMAPS") != "" {
+			sm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", cmd.Process.Pid))
+			b.Logf("smaps_rollup:\n%s", sm)
+		}
 		stopTray(cmd, c)
 		b.ReportMetric(rss, "MiB-rss-after-idle")
 		b.ReportMetric(float64(cpu)/float64(time.Millisecond)*float64(time.Minute)/float64(idle), "ms-cpu-per-idle-minute")

@@ -32,7 +32,10 @@ func binary(t testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "awstray")
-		out, err := exec.Command("go", "build", "-trimpath", "-o", builtBin, ".").CombinedOutput()
+		// As released: static, without cgo (no libc to load at each start).
+		build := exec.Command("go", "build", "-trimpath", "-o", builtBin, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -223,14 +223,14 @@ func Run(o RunOptions) error {
 			// Start-up garbage (config parsing, the first menu, restoring
 			// sessions) goes back to the OS once things settle, and what
 			// each minute's relabelling leaves after that: the live heap is a
-			// few MiB, so this costs about a millisecond a minute.
+			// few MiB, so this costs about a millisecond each time.
 			t := time.NewTimer(10 * time.Second)
 			defer t.Stop()
 			for {
 				select {
 				case <-t.C:
 					debug.FreeOSMemory()
-					t.Reset(time.Minute)
+					t.Reset(30 * time.Second)
 				case <-ctx.Done():
 					return
 				}

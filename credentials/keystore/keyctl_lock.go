@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/99designs/keyring"
 )
@@ -27,7 +29,27 @@ func (k *keyctlLocked) Set(item keyring.Item) error {
 		return fmt.Errorf("locking the kernel keyring for a write: %w", err)
 	}
 	defer unlock()
-	return k.Keyring.Set(item)
+	// A program that is not awstray (or runs with another lock path) can
+	// still meet us in the session keyring: the step fails, not the data,
+	// so try again a few times.
+	for attempt := 0; ; attempt++ {
+		err = k.Keyring.Set(item)
+		if err == nil || attempt == 4 || !strings.Contains(err.Error(), "permission denied") {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
+}
+
+// Remove takes the same lock: unlinking a key while another process moves
+// one of the same description through the session keyring races too.
+func (k *keyctlLocked) Remove(key string) error {
+	unlock, err := lockFile(keyctlLockPath())
+	if err != nil {
+		return fmt.Errorf("locking the kernel keyring for a write: %w", err)
+	}
+	defer unlock()
+	return k.Keyring.Remove(key)
 }
 
 // keyctlLockPath is in the user's runtime folder, else the temp folder

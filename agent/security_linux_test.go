@@ -33,7 +33,7 @@ func TestHelperProcess(t *testing.T) {
 	case "serve":
 		helperServe(os.Getenv(helperPathEnv))
 	default:
-		t.Skip("run by the security tests")
+		return // only a helper process of the security tests does something here
 	}
 }
 

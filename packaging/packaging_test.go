@@ -272,7 +272,7 @@ func TestNFPMConfig(t *testing.T) {
 
 	nfpm, err := exec.LookPath("nfpm")
 	if err != nil {
-		t.Skip("nfpm is not on PATH (go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 to build the packages here)")
+		testenv.Missing(t, "nfpm is not on PATH (make deps installs it: go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2)")
 	}
 	root := t.TempDir()
 	for src := range map[string]bool{"packaging": true, "assets/icons": true} {

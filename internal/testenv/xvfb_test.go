@@ -51,9 +51,20 @@ func TestProcessesWithEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	procs, err := ProcessesWithEnv(mark)
-	if err != nil {
-		t.Fatal(err)
+	// Start returns once the child has switched to the new program, but the
+	// kernel fills in where its environment lies a moment later, so an
+	// early read of /proc/PID/environ can be empty: wait for it.
+	var procs []Proc
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		procs, err = ProcessesWithEnv(mark)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(procs) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if len(procs) != 1 || procs[0].PID != cmd.Process.Pid || procs[0].Cmdline != "sleep 30" {
 		t.Fatalf("found %v, want only sleep %d", procs, cmd.Process.Pid)

@@ -24,15 +24,21 @@ func NewSTSClient(region, endpoint string, creds Credentials, timeout time.Durat
 		Region:      region,
 		Credentials: staticProvider(creds),
 		HTTPClient:  &http.Client{Timeout: timeout},
-		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 3
-			so.MaxBackoff = 2 * time.Second
-		}),
+		Retryer:     retryer(),
 	}
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 	}
 	return sts.New(o)
+}
+
+// retryer gives each AWS client three attempts with short backoffs: a
+// person waits on most calls.
+func retryer() aws.Retryer {
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = 3
+		so.MaxBackoff = 2 * time.Second
+	})
 }
 
 func staticProvider(c Credentials) aws.CredentialsProvider {

@@ -74,9 +74,16 @@ type Resolver struct {
 	MFA    MFAFunc
 	NewSTS STSFactory               // nil: the real client (NewSTSClient)
 	NewIAM func(Credentials) IAMAPI // nil: the real IAM client (Rotate)
-	Getenv func(string) string      // nil: no environment
-	Now    func() time.Time         // nil: time.Now
+	// SSOLogin shows the person an IAM Identity Center sign-in; nil: a
+	// profile that needs one fails with ErrSSOLoginRequired.
+	SSOLogin   SSOLoginFunc
+	NewSSOOIDC func(region, endpoint string) SSOOIDCAPI // nil: the real client
+	NewSSO     func(region, endpoint string) SSOAPI     // nil: the real client
+	Getenv     func(string) string                      // nil: no environment
+	Now        func() time.Time                         // nil: time.Now
 	Options
+
+	sleep func(context.Context, time.Duration) error // nil: a timer (tests pass a fast one)
 }
 
 // Request says what credentials to get.
@@ -158,8 +165,14 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if req.Details && st.mfa != "" && st.personAt.IsZero() {
-		r.findPersonDeadline(chain, st)
+	if req.Details && st.personAt.IsZero() {
+		if last := chain[len(chain)-1]; last.Kind() == awsconfig.KindSSO {
+			if t, err := r.storedToken(ssoSettingsOf(r.Config, last)); err == nil && t != nil {
+				st.ssoNeedsPerson(t, r.now())
+			}
+		} else if st.mfa != "" {
+			r.findPersonDeadline(chain, st)
+		}
 	}
 	return Result{Credentials: c, PersonNeededAt: st.personAt}, nil
 }
@@ -361,7 +374,7 @@ func (r *Resolver) baseCreds(ctx context.Context, p *awsconfig.Profile, st *retr
 		}
 		return r.longTermKey(p.Name)
 	case awsconfig.KindSSO:
-		return Credentials{}, fmt.Errorf("profile %q uses IAM Identity Center (SSO), which awstray does not sign in to yet", p.Name)
+		return r.ssoCreds(ctx, p, st)
 	}
 	if direct {
 		return r.longTermKey(p.Name)

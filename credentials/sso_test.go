@@ -1,0 +1,452 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sso"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/sso/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
+
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/credentials/keystore"
+)
+
+// fakeIdC is the logic of IAM Identity Center's OIDC service and portal,
+// for unit tests of the chain; internal/testenv has an HTTP one for the
+// SDK's wire format.
+type fakeIdC struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	calls []string
+	n     int
+	// the person: how many polls until the approval, or a denial
+	pendingPolls int
+	deny         bool
+	slowDown     int // polls answered SlowDown first
+	codeTTL      int32
+	tokenTTL     int32
+	refreshErr   error // answer to refresh_token grants
+	revoked      map[string]bool
+	clients      map[string]bool // client id -> registered with the sso:account:access scope
+	devices      map[string]int // device code -> polls so far
+}
+
+func newFakeIdC(now func() time.Time) *fakeIdC {
+	return &fakeIdC{now: now, codeTTL: 600, tokenTTL: 3600, revoked: map[string]bool{}, clients: map[string]bool{}, devices: map[string]int{}}
+}
+
+func (f *fakeIdC) record(format string, args ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeIdC) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func (f *fakeIdC) RegisterClient(_ context.Context, in *ssooidc.RegisterClientInput, _ ...func(*ssooidc.Options)) (*ssooidc.RegisterClientOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	id := fmt.Sprintf("client-%d", f.n)
+	f.clients[id] = len(in.Scopes) > 0 && in.Scopes[0] == ssoScope
+	f.record("RegisterClient %s scopes=%s", aws.ToString(in.ClientName), strings.Join(in.Scopes, ","))
+	return &ssooidc.RegisterClientOutput{ClientId: aws.String(id), ClientSecret: aws.String("client-secret-" + id),
+		ClientSecretExpiresAt: f.now().Add(90 * 24 * time.Hour).Unix()}, nil
+}
+
+func (f *fakeIdC) StartDeviceAuthorization(_ context.Context, in *ssooidc.StartDeviceAuthorizationInput, _ ...func(*ssooidc.Options)) (*ssooidc.StartDeviceAuthorizationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := aws.ToString(in.ClientId)
+	f.record("StartDeviceAuthorization %s %s", id, aws.ToString(in.StartUrl))
+	if _, ok := f.clients[id]; !ok {
+		return nil, &oidctypes.InvalidClientException{Error_: aws.String("invalid_client")}
+	}
+	f.n++
+	dc := fmt.Sprintf("device-%d", f.n)
+	f.devices[dc] = 0
+	return &ssooidc.StartDeviceAuthorizationOutput{DeviceCode: aws.String(dc), UserCode: aws.String("ABCD-EFGH"),
+		VerificationUri: aws.String("https://device.sso.example/"), VerificationUriComplete: aws.String("https://device.sso.example/?user_code=ABCD-EFGH"),
+		ExpiresIn: f.codeTTL, Interval: 1}, nil
+}
+
+func (f *fakeIdC) CreateToken(_ context.Context, in *ssooidc.CreateTokenInput, _ ...func(*ssooidc.Options)) (*ssooidc.CreateTokenOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	grant := aws.ToString(in.GrantType)
+	if grant == "refresh_token" {
+		f.record("CreateToken refresh %s", aws.ToString(in.RefreshToken))
+		if f.refreshErr != nil {
+			return nil, f.refreshErr
+		}
+		if f.revoked[aws.ToString(in.RefreshToken)] {
+			return nil, &oidctypes.InvalidGrantException{Error_: aws.String("invalid_grant")}
+		}
+		return f.token(f.clients[aws.ToString(in.ClientId)]), nil
+	}
+	dc := aws.ToString(in.DeviceCode)
+	f.record("CreateToken device %s", dc)
+	polls, ok := f.devices[dc]
+	if !ok {
+		return nil, &oidctypes.InvalidGrantException{}
+	}
+	f.devices[dc] = polls + 1
+	switch {
+	case f.slowDown > 0:
+		f.slowDown--
+		return nil, &oidctypes.SlowDownException{}
+	case f.deny:
+		return nil, &oidctypes.AccessDeniedException{}
+	case polls < f.pendingPolls:
+		return nil, &oidctypes.AuthorizationPendingException{}
+	}
+	delete(f.devices, dc)
+	return f.token(f.clients[aws.ToString(in.ClientId)]), nil
+}
+
+func (f *fakeIdC) token(refresh bool) *ssooidc.CreateTokenOutput {
+	f.n++
+	out := &ssooidc.CreateTokenOutput{AccessToken: aws.String(fmt.Sprintf("access-%d", f.n)), ExpiresIn: f.tokenTTL}
+	if refresh {
+		out.RefreshToken = aws.String(fmt.Sprintf("refresh-%d", f.n))
+	}
+	return out
+}
+
+func (f *fakeIdC) GetRoleCredentials(_ context.Context, in *sso.GetRoleCredentialsInput, _ ...func(*sso.Options)) (*sso.GetRoleCredentialsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := aws.ToString(in.AccessToken)
+	f.record("GetRoleCredentials %s/%s with %s", aws.ToString(in.AccountId), aws.ToString(in.RoleName), tok)
+	if f.revoked[tok] {
+		return nil, &ssotypes.UnauthorizedException{Message: aws.String("Session token not found or invalid")}
+	}
+	f.n++
+	return &sso.GetRoleCredentialsOutput{RoleCredentials: &ssotypes.RoleCredentials{
+		AccessKeyId:     aws.String(fmt.Sprintf("ASIASSO%013d", f.n)),
+		SecretAccessKey: aws.String(fmt.Sprintf("sso-secret-%d", f.n)),
+		SessionToken:    aws.String(fmt.Sprintf("sso-token-%d", f.n)),
+		Expiration:      f.now().Add(time.Hour).UnixMilli(),
+	}}, nil
+}
+
+const ssoConfig = `
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Developer
+
+[profile prod]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = ReadOnly
+
+[profile legacy]
+sso_start_url = https://old.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 333333333333
+sso_role_name = Admin
+
+[profile deploy]
+source_profile = dev
+role_arn = arn:aws:iam::444444444444:role/deploy
+`
+
+type ssoHarness struct {
+	r      *Resolver
+	idc    *fakeIdC
+	sts    *fakeSTS
+	store  *keystore.Store
+	clock  time.Time
+	logins []DeviceAuth
+	waits  []time.Duration
+}
+
+func newSSOHarness(t *testing.T) *ssoHarness {
+	t.Helper()
+	cfg, err := awsconfig.Parse("config", []byte(ssoConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &ssoHarness{store: keystore.NewMemory(), clock: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	now := func() time.Time { return h.clock }
+	h.idc = newFakeIdC(now)
+	h.sts = &fakeSTS{now: now}
+	h.r = &Resolver{
+		Config:     cfg,
+		Store:      h.store,
+		NewSTS:     h.sts.factory,
+		NewSSOOIDC: func(region, endpoint string) SSOOIDCAPI { return h.idc },
+		NewSSO:     func(region, endpoint string) SSOAPI { return h.idc },
+		Now:        now,
+		SSOLogin: func(_ context.Context, a DeviceAuth) error {
+			h.logins = append(h.logins, a)
+			return nil
+		},
+		sleep: func(ctx context.Context, d time.Duration) error {
+			h.waits = append(h.waits, d)
+			h.clock = h.clock.Add(d)
+			return ctx.Err()
+		},
+	}
+	return h
+}
+
+func (h *ssoHarness) get(t *testing.T, profile string) Credentials {
+	t.Helper()
+	c, err := h.r.Retrieve(context.Background(), Request{Profile: profile})
+	if err != nil {
+		t.Fatalf("Retrieve(%s): %v", profile, err)
+	}
+	return c
+}
+
+func TestSSOFirstSignInThenCache(t *testing.T) {
+	h := newSSOHarness(t)
+	h.idc.pendingPolls = 2
+	c := h.get(t, "dev")
+	if !strings.HasPrefix(c.AccessKeyID, "ASIASSO") || !c.Expires.Equal(h.clock.Add(time.Hour)) {
+		t.Fatalf("credentials %+v", c)
+	}
+	eq(t, h.idc.take(),
+		"RegisterClient awstray scopes=sso:account:access",
+		"StartDeviceAuthorization client-1 https://corp.awsapps.com/start",
+		"CreateToken device device-2",
+		"CreateToken device device-2",
+		"CreateToken device device-2",
+		"GetRoleCredentials 111111111111/Developer with access-3")
+	if len(h.logins) != 1 || h.logins[0].URL != "https://device.sso.example/?user_code=ABCD-EFGH" || h.logins[0].UserCode != "ABCD-EFGH" ||
+		h.logins[0].Profile != "dev" || h.logins[0].StartURL != "https://corp.awsapps.com/start" {
+		t.Fatalf("sign-in shown: %+v", h.logins)
+	}
+	if fmt.Sprint(h.waits) != "[1s 1s 1s]" {
+		t.Fatalf("polled after %v, want the service's interval", h.waits)
+	}
+
+	// Cached role credentials: nothing asked.
+	if again := h.get(t, "dev"); again.AccessKeyID != c.AccessKeyID {
+		t.Fatalf("not from the cache: %s", again.AccessKeyID)
+	}
+	// Another profile of the same sso-session: the token is shared.
+	h.get(t, "prod")
+	eq(t, h.idc.take(), "GetRoleCredentials 222222222222/ReadOnly with access-3")
+	if len(h.logins) != 1 {
+		t.Fatalf("signed in %d times", len(h.logins))
+	}
+	// The token lives in the keyring, under the session's name, with no
+	// secret in its description; the role credentials under the profile.
+	keys, err := h.store.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "v1/role/dev v1/role/prod v1/sso-token/session:corp"
+	if got := keyNames(keys); got != want {
+		t.Fatalf("keyring holds %s, want %s", got, want)
+	}
+}
+
+func keyNames(keys []keystore.Key) string {
+	var s []string
+	for _, k := range keys {
+		s = append(s, k.String())
+	}
+	return strings.Join(s, " ")
+}
+
+func TestSSORenewal(t *testing.T) {
+	h := newSSOHarness(t)
+	h.idc.tokenTTL = 2 * 3600
+	h.get(t, "dev")
+	h.idc.take()
+
+	// Role credentials expired, token valid: one portal call.
+	h.clock = h.clock.Add(58 * time.Minute)
+	h.get(t, "dev")
+	eq(t, h.idc.take(), "GetRoleCredentials 111111111111/Developer with access-3")
+
+	// Token expired: the refresh token renews it, silently.
+	h.r.SSOLogin = nil
+	h.clock = h.clock.Add(time.Hour)
+	h.get(t, "dev")
+	eq(t, h.idc.take(), "CreateToken refresh refresh-3", "GetRoleCredentials 111111111111/Developer with access-6")
+
+	// The refresh is refused (the portal session ended): with no way to
+	// ask, the person is needed, and nothing is lost.
+	h.clock = h.clock.Add(2 * time.Hour)
+	h.idc.refreshErr = &oidctypes.InvalidGrantException{Error_: aws.String("invalid_grant")}
+	_, err := h.r.Retrieve(context.Background(), Request{Profile: "dev"})
+	if !errors.Is(err, ErrSSOLoginRequired) || err.Error() != `profile "dev" needs an IAM Identity Center sign-in` {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := h.store.Get(keystore.Key{Kind: keystore.KindSSOToken, Profile: "session:corp"}); err != nil {
+		t.Fatalf("the sign-in was dropped: %v", err)
+	}
+	h.idc.take()
+
+	// With a way to ask: a new sign-in, with the client registered before.
+	h.r.SSOLogin = func(context.Context, DeviceAuth) error { return nil }
+	h.get(t, "dev")
+	eq(t, h.idc.take(), "CreateToken refresh refresh-6",
+		"StartDeviceAuthorization client-1 https://corp.awsapps.com/start",
+		"CreateToken device device-8",
+		"GetRoleCredentials 111111111111/Developer with access-9")
+}
+
+func TestSSORefreshNetworkErrorKeepsToken(t *testing.T) {
+	h := newSSOHarness(t)
+	h.get(t, "dev")
+	h.clock = h.clock.Add(2 * time.Hour)
+	before, _ := h.store.Get(keystore.Key{Kind: keystore.KindSSOToken, Profile: "session:corp"})
+	h.idc.refreshErr = &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	h.logins = nil
+	_, err := h.r.Retrieve(context.Background(), Request{Profile: "dev"})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || len(h.logins) != 0 {
+		t.Fatalf("err = %v, sign-ins %d: a dead network must not ask the person", err, len(h.logins))
+	}
+	after, _ := h.store.Get(keystore.Key{Kind: keystore.KindSSOToken, Profile: "session:corp"})
+	if string(before) != string(after) {
+		t.Fatal("the stored sign-in changed")
+	}
+}
+
+func TestSSORevokedTokenSignsInAgainOnce(t *testing.T) {
+	h := newSSOHarness(t)
+	h.get(t, "dev")
+	h.clock = h.clock.Add(time.Hour) // role credentials expired, token still valid for minutes
+	h.clock = h.clock.Add(-10 * time.Minute)
+	h.idc.take()
+	h.idc.revoked["access-3"] = true
+	h.get(t, "prod")
+	eq(t, h.idc.take(),
+		"GetRoleCredentials 222222222222/ReadOnly with access-3",
+		"StartDeviceAuthorization client-1 https://corp.awsapps.com/start",
+		"CreateToken device device-5",
+		"GetRoleCredentials 222222222222/ReadOnly with access-6")
+	if len(h.logins) != 2 {
+		t.Fatalf("signed in %d times, want 2", len(h.logins))
+	}
+}
+
+func TestSSOLegacyProfile(t *testing.T) {
+	h := newSSOHarness(t)
+	res, err := h.r.Resolve(context.Background(), Request{Profile: "legacy", Details: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, h.idc.take(),
+		"RegisterClient awstray scopes=",
+		"StartDeviceAuthorization client-1 https://old.awsapps.com/start",
+		"CreateToken device device-2",
+		"GetRoleCredentials 333333333333/Admin with access-3")
+	// No refresh token without the scope: the person is needed when the
+	// token ends, and the tray is told when.
+	if want := h.clock.Add(time.Hour); !res.PersonNeededAt.Equal(want) {
+		t.Fatalf("PersonNeededAt = %v, want the token's end %v", res.PersonNeededAt, want)
+	}
+	// Also when the role credentials come from the cache.
+	h.clock = h.clock.Add(10 * time.Minute)
+	res, err = h.r.Resolve(context.Background(), Request{Profile: "legacy", Details: true})
+	if err != nil || len(h.idc.take()) != 0 {
+		t.Fatalf("err %v, or not from the cache", err)
+	}
+	if want := h.clock.Add(50 * time.Minute); !res.PersonNeededAt.Equal(want) {
+		t.Fatalf("PersonNeededAt = %v, want %v", res.PersonNeededAt, want)
+	}
+	// A session profile has a refresh token: renewal stays silent.
+	res, err = h.r.Resolve(context.Background(), Request{Profile: "dev", Details: true})
+	if err != nil || !res.PersonNeededAt.IsZero() {
+		t.Fatalf("err %v, PersonNeededAt %v", err, res.PersonNeededAt)
+	}
+}
+
+func TestSSORoleOnTop(t *testing.T) {
+	h := newSSOHarness(t)
+	h.get(t, "deploy")
+	eq(t, h.sts.take(), "AssumeRole deploy by ASIASSO0000000000004 mfa= dur=3600")
+	if len(h.logins) != 1 {
+		t.Fatalf("signed in %d times", len(h.logins))
+	}
+}
+
+func TestSSOSignInFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(h *ssoHarness)
+		want string
+	}{
+		{"denied", func(h *ssoHarness) { h.idc.deny = true },
+			`signing in to IAM Identity Center for profile "dev": the sign-in was denied`},
+		{"code expires", func(h *ssoHarness) { h.idc.pendingPolls = 1000; h.idc.codeTTL = 5 },
+			`signing in to IAM Identity Center for profile "dev": the sign-in code expired before it was approved`},
+		{"no way to ask", func(h *ssoHarness) { h.r.SSOLogin = nil },
+			`profile "dev" needs an IAM Identity Center sign-in`},
+		{"browser fails", func(h *ssoHarness) {
+			h.r.SSOLogin = func(context.Context, DeviceAuth) error { return errors.New("no browser") }
+		}, `no browser`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newSSOHarness(t)
+			tc.set(h)
+			_, err := h.r.Retrieve(context.Background(), Request{Profile: "dev"})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v\nwant %s", err, tc.want)
+			}
+			if keys, _ := h.store.List(); len(keys) != 0 {
+				t.Fatalf("stored %s", keyNames(keys))
+			}
+		})
+	}
+}
+
+func TestSSOSlowDown(t *testing.T) {
+	h := newSSOHarness(t)
+	h.idc.slowDown = 2
+	h.get(t, "dev")
+	if fmt.Sprint(h.waits) != "[1s 6s 11s]" {
+		t.Fatalf("waits %v: slow_down must add 5 s each time", h.waits)
+	}
+}
+
+func TestSSOCancelledWhileWaiting(t *testing.T) {
+	h := newSSOHarness(t)
+	h.idc.pendingPolls = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	h.r.sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return ctx.Err()
+	}
+	_, err := h.r.Retrieve(ctx, Request{Profile: "dev"})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSSOCacheName(t *testing.T) {
+	h := newSSOHarness(t)
+	for name, want := range map[string]string{"dev": "session:corp", "prod": "session:corp", "legacy": "url:https://old.awsapps.com/start", "deploy": ""} {
+		p, err := h.r.Config.Profile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SSOCacheName(h.r.Config, p); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}

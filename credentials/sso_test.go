@@ -37,7 +37,7 @@ type fakeIdC struct {
 	refreshErr   error // answer to refresh_token grants
 	revoked      map[string]bool
 	clients      map[string]bool // client id -> registered with the sso:account:access scope
-	devices      map[string]int // device code -> polls so far
+	devices      map[string]int  // device code -> polls so far
 }
 
 func newFakeIdC(now func() time.Time) *fakeIdC {

@@ -15,7 +15,7 @@ func newClearCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:               "clear [PROFILE]",
 		Short:             "Drop cached sessions",
-		Long:              "Drop the sessions cached in the keyring: all of them, or those PROFILE's\ncredentials are made from (its own and its source profiles'). Stored keys stay.",
+		Long:              "Drop the sessions cached in the keyring: all of them, or those PROFILE's\ncredentials are made from (its own and its source profiles', and its IAM Identity\nCenter sign-in, which the other profiles of that sso-session share). Stored keys stay.",
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -40,6 +40,9 @@ func runClear(app *App, in clearInput) error {
 		}
 		for _, p := range chain {
 			names = append(names, p.Name)
+			if sso := credentials.SSOCacheName(cfg, p); sso != "" {
+				names = append(names, sso) // signs out of the portal for the session's other profiles too
+			}
 		}
 	}
 	st, err := app.Store()

@@ -93,8 +93,9 @@ func RemoveKey(s *keystore.Store, profile string) error {
 }
 
 // ClearSessions drops the cached sessions of the named profiles, or of every
-// profile when none is named, and says how many it dropped. Long-term keys
-// are never touched.
+// profile when none is named, and says how many it dropped. IAM Identity
+// Center sign-ins are sessions too: name them by SSOCacheName. Long-term
+// keys are never touched.
 func ClearSessions(s *keystore.Store, profiles ...string) (int, error) {
 	keys, err := s.List()
 	if err != nil {
@@ -106,7 +107,7 @@ func ClearSessions(s *keystore.Store, profiles ...string) (int, error) {
 	}
 	n := 0
 	for _, k := range keys {
-		if k.Kind != keystore.KindSession && k.Kind != keystore.KindRole {
+		if k.Kind != keystore.KindSession && k.Kind != keystore.KindRole && k.Kind != keystore.KindSSOToken {
 			continue
 		}
 		if len(profiles) > 0 && !want[k.Profile] {

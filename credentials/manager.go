@@ -96,16 +96,22 @@ type MFAPrompt func(ctx context.Context, profile, serial, previousErr string) (s
 
 // ManagerConfig sets up a Manager.
 type ManagerConfig struct {
-	Config     *awsconfig.Config
-	Store      *keystore.Store
-	Options    Options
-	NewSTS     STSFactory
-	Getenv     func(string) string
-	Now        func() time.Time
-	Prompt     MFAPrompt     // nil: unlocking a profile that needs MFA fails
-	NotifyLead time.Duration // default 10 min
-	Tick       time.Duration // how often Run looks at the wall clock; default 15 s
-	OnEvent    func(Event)   // called outside the manager's lock; must not block
+	Config  *awsconfig.Config
+	Store   *keystore.Store
+	Options Options
+	NewSTS  STSFactory
+	Getenv  func(string) string
+	Now     func() time.Time
+	Prompt  MFAPrompt // nil: unlocking a profile that needs MFA fails
+	// SSOLogin shows the person an IAM Identity Center sign-in (the
+	// browser, a notification with the code); nil: such profiles fail to
+	// unlock with ErrSSOLoginRequired.
+	SSOLogin   SSOLoginFunc
+	NewSSOOIDC func(region, endpoint string) SSOOIDCAPI // nil: the real client
+	NewSSO     func(region, endpoint string) SSOAPI     // nil: the real client
+	NotifyLead time.Duration                            // default 10 min
+	Tick       time.Duration                            // how often Run looks at the wall clock; default 15 s
+	OnEvent    func(Event)                              // called outside the manager's lock; must not block
 }
 
 // Manager holds unlocked profiles, renews their credentials in the
@@ -367,7 +373,7 @@ func (m *Manager) LockAll() error {
 // still has (after the tray restarts); the others stay locked.
 func (m *Manager) Restore(ctx context.Context, names []string) {
 	for _, name := range names {
-		res, err := m.resolve(ctx, name, nil, false)
+		res, err := m.resolve(ctx, name, nil, nil, false)
 		if err != nil {
 			continue
 		}
@@ -455,7 +461,7 @@ func (m *Manager) renew(ctx context.Context, name string, interactive, fresh boo
 	if interactive {
 		res, err = m.resolveInteractive(ctx, name, fresh)
 	} else {
-		res, err = m.resolve(ctx, name, nil, fresh)
+		res, err = m.resolve(ctx, name, nil, nil, fresh)
 	}
 	now := m.c.Now()
 	m.mu.Lock()
@@ -466,8 +472,14 @@ func (m *Manager) renew(ctx context.Context, name string, interactive, fresh boo
 		m.held[name] = h
 	}
 	if err != nil {
-		if errors.Is(err, ErrMFARequired) {
-			return Credentials{}, err // a state, not a failure: the person is told by Check
+		if errors.Is(err, ErrMFARequired) || errors.Is(err, ErrSSOLoginRequired) {
+			// A state, not a failure: Check tells the person. A refused
+			// SSO refresh token (the portal session is over) ends the
+			// sign-in now.
+			if h.personAt.IsZero() {
+				h.personAt = now
+			}
+			return Credentials{}, err
 		}
 		if !errors.Is(err, ErrCancelled) && !errors.Is(err, context.Canceled) {
 			h.failures++
@@ -491,13 +503,14 @@ func (m *Manager) acceptLocked(h *held, res Result) {
 }
 
 // resolve runs the chain once, serialised with every other resolution.
-func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, fresh bool) (Result, error) {
+func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, login SSOLoginFunc, fresh bool) (Result, error) {
 	m.resolveMu.Lock()
 	defer m.resolveMu.Unlock()
 	m.mu.Lock()
 	cfg := m.config
 	m.mu.Unlock()
-	r := &Resolver{Config: cfg, Store: m.c.Store, MFA: mfa, NewSTS: m.c.NewSTS, Getenv: m.c.Getenv, Now: m.c.Now, Options: m.c.Options}
+	r := &Resolver{Config: cfg, Store: m.c.Store, MFA: mfa, SSOLogin: login, NewSTS: m.c.NewSTS,
+		NewSSOOIDC: m.c.NewSSOOIDC, NewSSO: m.c.NewSSO, Getenv: m.c.Getenv, Now: m.c.Now, Options: m.c.Options}
 	return r.Resolve(ctx, Request{Profile: name, Details: true, Fresh: fresh})
 }
 
@@ -515,7 +528,7 @@ func (m *Manager) resolveInteractive(ctx context.Context, name string, fresh boo
 			}
 			return m.c.Prompt(ctx, profile, serial, prev)
 		}
-		res, err := m.resolve(ctx, name, mfa, fresh)
+		res, err := m.resolve(ctx, name, mfa, m.c.SSOLogin, fresh)
 		var ae *AWSError
 		if err != nil && attempt < 2 && errors.As(err, &ae) && isMFARejection(ae) {
 			prev = ae.Error()

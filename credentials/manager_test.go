@@ -494,3 +494,49 @@ func TestManagerQuietChecksPublishNothing(t *testing.T) {
 		t.Fatal("a renewal was not published")
 	}
 }
+
+func TestManagerSSOSignInAndEndedPortalSession(t *testing.T) {
+	mh := newMgr(t, ssoConfig)
+	idc := newFakeIdC(func() time.Time { return mh.clock })
+	var logins []string
+	mh.m.c.NewSSOOIDC = func(string, string) SSOOIDCAPI { return idc }
+	mh.m.c.NewSSO = func(string, string) SSOAPI { return idc }
+	mh.m.c.SSOLogin = func(_ context.Context, a DeviceAuth) error {
+		logins = append(logins, a.Profile+" "+a.UserCode)
+		return nil
+	}
+	ctx := context.Background()
+	if err := mh.m.Unlock(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if st := mh.status(t, "dev"); st.State != StateActive || !st.PersonNeededAt.IsZero() || len(logins) != 1 {
+		t.Fatalf("after the sign-in: %+v, sign-ins %v", st, logins)
+	}
+	// Within the token's life, and then with its refresh token: silent.
+	for i := 0; i < 3; i++ {
+		mh.clock = mh.clock.Add(58 * time.Minute)
+		mh.m.Check(ctx)
+	}
+	if st := mh.status(t, "dev"); st.State != StateActive || len(logins) != 1 || len(mh.eventKinds()) != 0 {
+		t.Fatalf("renewing: %+v, sign-ins %v, events %v", st, logins, mh.eventKinds())
+	}
+	// The portal session ends (the refresh token is refused): the person is
+	// told once, and the next unlock signs in again.
+	idc.refreshErr = &smithy.GenericAPIError{Code: "InvalidGrantException", Message: "expired"}
+	mh.clock = mh.clock.Add(58 * time.Minute)
+	mh.m.Check(ctx)
+	mh.clock = mh.clock.Add(time.Minute)
+	mh.m.Check(ctx)
+	if got := mh.eventKinds(); fmt.Sprint(got) != "[expired:dev]" {
+		t.Fatalf("events %v", got)
+	}
+	if st := mh.status(t, "dev"); st.State != StateNeedsMFA {
+		t.Fatalf("state %v", st.State)
+	}
+	if err := mh.m.Unlock(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if st := mh.status(t, "dev"); st.State != StateActive || len(logins) != 2 {
+		t.Fatalf("after signing in again: %+v, sign-ins %v", st, logins)
+	}
+}

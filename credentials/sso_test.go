@@ -260,6 +260,13 @@ func TestSSOFirstSignInThenCache(t *testing.T) {
 	if got := keyNames(keys); got != want {
 		t.Fatalf("keyring holds %s, want %s", got, want)
 	}
+	// clear dev: its role session and the sign-in it shares with prod.
+	if n, err := ClearSessions(h.store, "dev", "session:corp"); n != 2 || err != nil {
+		t.Fatalf("cleared %d: %v", n, err)
+	}
+	if keys, _ := h.store.List(); keyNames(keys) != "v1/role/prod" {
+		t.Fatalf("left %s", keyNames(keys))
+	}
 }
 
 func keyNames(keys []keystore.Key) string {

@@ -115,6 +115,7 @@ func TestErrorCodes(t *testing.T) {
 		{"cancelled", func() error { _, err := c.Credentials(ctx, "cancel", true); return err }, CodeCancelled, credentials.ErrCancelled, "cancelled"},
 		{"unlock cancelled", func() error { return c.Unlock(ctx, "cancel") }, CodeCancelled, credentials.ErrCancelled, "cancelled"},
 		{"mfa required", func() error { _, err := c.Credentials(ctx, "mfa", false); return err }, CodeMFARequired, credentials.ErrMFARequired, "needs an MFA code"},
+		{"sign-in required", func() error { _, err := c.Credentials(ctx, "sso", false); return err }, CodeSignInRequired, credentials.ErrSSOLoginRequired, "needs an IAM Identity Center sign-in"},
 		{"unknown profile", func() error { _, err := c.Credentials(ctx, "nope", false); return err }, CodeUnknownProfile, nil, `did you mean "dev"?`},
 		{"unlock unknown", func() error { return c.Unlock(ctx, "nope") }, CodeUnknownProfile, nil, "not found"},
 		{"lock unknown", func() error { return c.Lock(ctx, "nope") }, CodeUnknownProfile, nil, "not found"},

@@ -77,6 +77,8 @@ func (b *fakeBackend) Credentials(ctx context.Context, profile string, interacti
 		return credentials.Credentials{}, fmt.Errorf("unlocking %s: %w", profile, credentials.ErrCancelled)
 	case "mfa":
 		return credentials.Credentials{}, &credentials.MFARequiredError{Profile: profile}
+	case "sso":
+		return credentials.Credentials{}, &credentials.SSOLoginRequiredError{Profile: profile}
 	case "boom":
 		return credentials.Credentials{}, errors.New("assuming role:\n  AccessDenied\tnot allowed")
 	case "empty":

@@ -45,6 +45,7 @@ const (
 	CodeCancelled          = "cancelled"           // the person cancelled the tray's dialog
 	CodeUnknownProfile     = "unknown_profile"     // the tray's config has no such profile
 	CodeMFARequired        = "mfa_required"        // renewing needs an MFA code and nobody may be asked
+	CodeSignInRequired     = "sign_in_required"    // renewing needs an IAM Identity Center sign-in and nobody may be asked
 	CodeBadRequest         = "bad_request"         // the request line is not a valid request
 	CodeUnsupportedVersion = "unsupported_version" // the request's version is not Version
 	CodeError              = "error"               // anything else
@@ -121,6 +122,8 @@ func (e *Error) Is(target error) bool {
 		return target == credentials.ErrCancelled
 	case CodeMFARequired:
 		return target == credentials.ErrMFARequired
+	case CodeSignInRequired:
+		return target == credentials.ErrSSOLoginRequired
 	}
 	return false
 }

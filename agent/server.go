@@ -242,6 +242,8 @@ func errorResponse(err error) Response {
 		resp.Code = CodeCancelled
 	case errors.Is(err, credentials.ErrMFARequired):
 		resp.Code = CodeMFARequired
+	case errors.Is(err, credentials.ErrSSOLoginRequired):
+		resp.Code = CodeSignInRequired
 	}
 	if resp.Error == "" {
 		resp.Error = resp.Code

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +21,37 @@ func TestMain(m *testing.M) {
 		"awstray":         main,
 		"awstray-whoami":  whoamiMain,
 		"awstray-sdkloop": sdkLoopMain,
+		"awstray-browse":  browseMain,
 	})
+}
+
+// browseMain is a stand-in browser for $BROWSER: it logs the page it is
+// given to $BROWSE_LOG and fetches it, as a person who opens the page and
+// approves what it shows.
+func browseMain() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "browse: want one URL, got", os.Args[1:])
+		os.Exit(2)
+	}
+	f, err := os.OpenFile(os.Getenv("BROWSE_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = fmt.Fprintln(f, os.Args[1])
+		f.Close()
+	}
+	if err == nil {
+		client := &http.Client{Timeout: 10 * time.Second}
+		var resp *http.Response
+		if resp, err = client.Get(os.Args[1]); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("%s: %s", os.Args[1], resp.Status)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "browse:", err)
+		os.Exit(1)
+	}
 }
 
 // whoamiMain calls GetCallerIdentity with the SDK's default credential
@@ -90,9 +121,11 @@ func sdkClient(ctx context.Context) (*sts.Client, error) {
 // TestScripts runs the golden CLI scripts in testdata/script against two
 // moto_servers: $MOTO accepts any signature; $MOTO_AUTH enforces them and
 // knows two users, alice and bob, whose keys are in $WORK/userkey and
-// $WORK/bobkey (two lines, as `add` reads).
+// $WORK/bobkey (two lines, as `add` reads). IAM Identity Center is the
+// fake of internal/testenv ($SSO), minting role credentials in $MOTO.
 func TestScripts(t *testing.T) {
 	moto := testenv.StartMoto(t)
+	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: moto.URL})
 	auth := testenv.StartMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=8")
 	id, secret, err := auth.CreateUserKey("alice")
 	if err != nil {
@@ -122,6 +155,11 @@ func TestScripts(t *testing.T) {
 				{"AWS_ENDPOINT_URL", moto.URL},
 				{"MOTO", moto.URL},
 				{"MOTO_AUTH", auth.URL},
+				{"AWS_ENDPOINT_URL_SSO", sso.URL},
+				{"AWS_ENDPOINT_URL_SSO_OIDC", sso.URL},
+				{"SSO", sso.URL},
+				{"BROWSER", "awstray-browse"},
+				{"BROWSE_LOG", filepath.Join(e.WorkDir, "browsed")},
 				{"DBUS_SESSION_BUS_ADDRESS", "disabled:"},
 				{"AWS_EC2_METADATA_DISABLED", "true"},
 				{"SHELL", "/bin/sh"},

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/busenv"
+	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 )
 
@@ -164,13 +166,26 @@ func (a *App) Resolver(mfaToken string) (*credentials.Resolver, error) {
 		opts.Timeout = d
 	}
 	return &credentials.Resolver{
-		Config:  cfg,
-		Store:   st,
-		MFA:     a.mfaFunc(cfg, mfaToken),
-		Getenv:  a.Getenv,
-		Now:     a.Now,
-		Options: opts,
+		Config:   cfg,
+		Store:    st,
+		MFA:      a.mfaFunc(cfg, mfaToken),
+		SSOLogin: a.ssoLogin,
+		Getenv:   a.Getenv,
+		Now:      a.Now,
+		Options:  opts,
 	}, nil
+}
+
+// ssoLogin shows an IAM Identity Center sign-in: the browser opens the
+// page with the code, and stderr says what to check and where to go when
+// no browser opens (a remote shell).
+func (a *App) ssoLogin(ctx context.Context, d credentials.DeviceAuth) error {
+	fmt.Fprintf(a.Stderr, "Signing in to %s for profile %q: approve the code %s in the browser.\n", d.StartURL, d.Profile, d.UserCode)
+	fmt.Fprintf(a.Stderr, "If no browser opens, open: %s\n", d.URL)
+	if err := launcher.OpenURL(ctx, d.URL); err != nil {
+		fmt.Fprintf(a.Stderr, "(%v)\n", err)
+	}
+	return nil
 }
 
 // MaskKey shows an access key ID as aws-vault does: ****************ABCD.

@@ -417,12 +417,27 @@ func (a *App) notifyEvent(e credentials.Event) {
 		a.o.Notify(e.Profile, "AWS session of "+e.Profile+" ends in "+Left(e.At.Sub(a.o.Now())),
 			"At "+e.At.Local().Format("15:04")+". Choose Refresh now in the awstray menu to keep working without a break.")
 	case credentials.EventExpired:
+		need := "a new MFA code"
+		if a.isSSO(e.Profile) {
+			need = "signing in again"
+		}
 		a.o.Notify(e.Profile, "AWS session of "+e.Profile+" ended",
-			"Renewing it needs a new MFA code: choose Unlock… in the awstray menu.")
+			"Renewing it needs "+need+": choose Unlock… in the awstray menu.")
 	case credentials.EventRefreshFailing:
 		a.o.Notify(e.Profile, "awstray cannot renew "+e.Profile,
 			e.Err+". The last credentials keep working until they expire.")
 	}
+}
+
+// isSSO reports whether the profile's credentials come from IAM Identity
+// Center (its own or its source's).
+func (a *App) isSSO(name string) bool {
+	cfg := a.o.Manager.Config()
+	if cfg == nil {
+		return false
+	}
+	chain, err := cfg.Chain(name)
+	return err == nil && chain[len(chain)-1].Kind() == awsconfig.KindSSO
 }
 
 // fileStamp tells whether a file changed since it was last read.

@@ -123,6 +123,13 @@ func Run(o RunOptions) error {
 			}
 			return code, err
 		},
+		// IAM Identity Center: the browser opens the page with the code,
+		// and a notification says which code to approve.
+		SSOLogin: func(ctx context.Context, d credentials.DeviceAuth) error {
+			notifyFn("sso/"+d.Profile, "Sign in to AWS for "+d.Profile,
+				"Approve the code "+d.UserCode+" in the browser (or open "+d.URL+").")
+			return launcher.OpenURL(ctx, d.URL)
+		},
 		OnEvent: func(e credentials.Event) { app.OnEvent(e) },
 	})
 	if cfgErr != nil {

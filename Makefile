@@ -51,7 +51,7 @@ bench:
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	  make git ca-certificates dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg keyutils procps \
+	  make git ca-certificates curl dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg keyutils procps \
 	  xvfb x11-utils xclip xsel xterm xdotool zenity desktop-file-utils systemd
 	command -v nfpm >/dev/null || GOBIN=/usr/local/bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 	@command -v moto_server >/dev/null || python3 -c 'import moto.server' 2>/dev/null || \

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -373,5 +374,63 @@ func TestTraySingleInstance(t *testing.T) {
 	}
 	if want := fmt.Sprintf("awstray: the tray is already running (pid %d)\n", first.Process.Pid); string(out) != want {
 		t.Fatalf("second tray said %q, want %q", out, want)
+	}
+}
+
+// TestTraySSOSignIn: a CLI run for a locked IAM Identity Center profile
+// makes the tray sign in — the browser opens on the code's page (a
+// stand-in approves it) and a notification names the code — and the CLI
+// gets the credentials from the tray; a second profile of the session
+// needs no new sign-in.
+func TestTraySSOSignIn(t *testing.T) {
+	d := newTrayDesktop(t, `[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Developer
+
+[profile prod]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = ReadOnly
+`, "")
+	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: d.moto.URL})
+	if _, err := exec.LookPath("curl"); err != nil {
+		testenv.Missing(t, "curl not found (apt-get install curl)")
+	}
+	browsed := filepath.Join(d.tmp, "browsed")
+	browser := filepath.Join(d.tmp, "browser")
+	if err := os.WriteFile(browser, []byte("#!/bin/sh\necho \"$*\" >> "+browsed+"\nexec curl -fsS -o /dev/null \"$1\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d.env = append(d.env, "AWS_ENDPOINT_URL_SSO="+sso.URL, "AWS_ENDPOINT_URL_SSO_OIDC="+sso.URL, "BROWSER="+browser)
+	c, _ := d.startTray(t)
+	waitLabel(t, c, "dev — locked")
+
+	out, _ := d.run(t, "", "exec", "dev", "--", "env")
+	if !strings.Contains(out, "AWS_ACCESS_KEY_ID=ASIA") || !strings.Contains(out, "AWSTRAY=dev") {
+		t.Fatalf("exec dev -- env:\n%s", out)
+	}
+	waitLabel(t, c, "dev — active")
+	notes := d.notes.WaitFor(1, 10*time.Second)
+	if len(notes) != 1 || notes[0].Summary != "Sign in to AWS for dev" || !regexp.MustCompile(`Approve the code [A-Z]{4}-[A-Z]{4} in the browser`).MatchString(notes[0].Body) {
+		t.Fatalf("notifications: %+v", notes)
+	}
+	if b, err := os.ReadFile(browsed); err != nil || !strings.Contains(string(b), sso.URL+"/start?user_code=") {
+		t.Fatalf("the browser was given %q (%v)", b, err)
+	}
+
+	click(t, c, "prod — locked", "Unlock…")
+	waitLabel(t, c, "prod — active")
+	if n := sso.Counts(); n.StartDeviceAuthorization != 1 || n.Approvals != 1 || n.GetRoleCredentials != 2 {
+		t.Fatalf("IAM Identity Center calls: %+v", n)
+	}
+	for _, n := range d.notes.Notifications() {
+		if strings.Contains(n.Body, "aoa") || strings.Contains(n.Body, "ASIA") {
+			t.Errorf("token or key material in a notification: %q", n.Body)
+		}
 	}
 }

@@ -106,7 +106,19 @@ func TestNoSecretLeaks(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	s := newSandbox(t, moto.URL)
 	config := "[profile dev]\nregion = us-east-1\nmfa_serial = arn:aws:iam::123456789012:mfa/dev\nmfa_process = echo 123456\n\n" +
-		"[profile admin]\nsource_profile = dev\nrole_arn = arn:aws:iam::123456789012:role/admin\n"
+		"[profile admin]\nsource_profile = dev\nrole_arn = arn:aws:iam::123456789012:role/admin\n\n" +
+		"[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\n" +
+		"[profile sso]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\n"
+	// IAM Identity Center: the fake, and a browser that approves the code.
+	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: moto.URL})
+	if _, err := exec.LookPath("curl"); err != nil {
+		testenv.Missing(t, "curl not found (apt-get install curl)")
+	}
+	browser := filepath.Join(t.TempDir(), "browser")
+	if err := os.WriteFile(browser, []byte("#!/bin/sh\nexec curl -fsS -o /dev/null \"$1\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s.env = append(s.env, "AWS_ENDPOINT_URL_SSO="+sso.URL, "AWS_ENDPOINT_URL_SSO_OIDC="+sso.URL, "BROWSER="+browser)
 	if err := os.MkdirAll(filepath.Join(s.home, ".aws"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +129,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	var stderrs []string
 	_, e := s.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
 	stderrs = append(stderrs, e)
-	for _, p := range []string{"dev", "admin"} {
+	for _, p := range []string{"dev", "admin", "sso"} {
 		script := fmt.Sprintf(`tr '\0' ' ' < /proc/$$/cmdline > %s/%s.argv; env > %s/%s.env`, out, p, out, p)
 		_, e = s.run(t, "", "exec", p, "--", "sh", "-c", script)
 		stderrs = append(stderrs, e)
@@ -133,8 +145,12 @@ func TestNoSecretLeaks(t *testing.T) {
 	_, e = s.run(t, "", "clear")
 	stderrs = append(stderrs, e)
 
-	secrets := []string{testSecret}
-	for _, p := range []string{"dev", "admin"} {
+	ssoSecrets := sso.Secrets()
+	if len(ssoSecrets) < 3 {
+		t.Fatalf("the sign-in handed out %d secrets, want a client secret, an access and a refresh token", len(ssoSecrets))
+	}
+	secrets := append([]string{testSecret}, ssoSecrets...)
+	for _, p := range []string{"dev", "admin", "sso"} {
 		env, err := os.ReadFile(filepath.Join(out, p+".env"))
 		if err != nil {
 			t.Fatal(err)
@@ -152,8 +168,8 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 		checkNoSecret(t, "the argv of the child of exec "+p, string(argv), secrets)
 	}
-	if len(secrets) < 5 {
-		t.Fatalf("expected the long-term secret and two sessions' secrets and tokens, found %d secrets", len(secrets))
+	if len(secrets) < 10 {
+		t.Fatalf("expected the long-term secret, the sign-in's three, and three sessions' secrets and tokens, found %d secrets", len(secrets))
 	}
 	for i, e := range stderrs {
 		checkNoSecret(t, fmt.Sprintf("stderr of run %d", i), e, secrets)

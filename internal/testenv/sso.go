@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,6 +129,7 @@ type SSO struct {
 	users   map[string]*ssoDevice // by user code
 	access  map[string]ssoAccess  // by access token
 	refresh map[string]string     // refresh token -> client id
+	issued  []string              // every client secret, access and refresh token handed out
 }
 
 type ssoClient struct {
@@ -216,6 +218,15 @@ func (s *SSO) Counts() SSOCounts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.counts
+}
+
+// Secrets returns every secret the fake handed out: client secrets, access
+// and refresh tokens (also the ones refreshed away), for tests that check
+// none of them leaks.
+func (s *SSO) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }
 
 // Deny makes the person deny (true) or approve (false) the sign-ins they
@@ -393,6 +404,7 @@ func (s *SSO) registerClient(w http.ResponseWriter, r *http.Request) {
 		c.canRefresh = c.canRefresh || sc == SSORefreshScope
 	}
 	s.clients[id] = c
+	s.issued = append(s.issued, secret)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"clientId":              id,
@@ -519,6 +531,7 @@ func (s *SSO) token(clientID, secret, grant, deviceCode, refreshToken string) (m
 	}
 	token := "aoa" + randomString(48)
 	s.access[token] = ssoAccess{clientID: clientID, expires: now.Add(s.opts.AccessTokenTTL)}
+	s.issued = append(s.issued, token)
 	out := map[string]any{
 		"accessToken": token,
 		"tokenType":   "Bearer",
@@ -527,6 +540,7 @@ func (s *SSO) token(clientID, secret, grant, deviceCode, refreshToken string) (m
 	if c.canRefresh {
 		rt := "aor" + randomString(48)
 		s.refresh[rt] = clientID
+		s.issued = append(s.issued, rt)
 		out["refreshToken"] = rt
 	}
 	return out, nil

@@ -44,7 +44,7 @@ func TestImportAWSVault(t *testing.T) {
 	}
 	const workID, workSecret = "AKIAWORKWORKWORK0001", "workSecretworkSecretworkSecretworkSecret"
 	for key, v := range map[string]any{
-		"work": map[string]any{"AccessKeyID": workID, "SecretAccessKey": workSecret, "SessionToken": "", "Source": "", "CanExpire": false, "Expires": time.Time{}},
+		"work":                                   map[string]any{"AccessKeyID": workID, "SecretAccessKey": workSecret, "SessionToken": "", "Source": "", "CanExpire": false, "Expires": time.Time{}},
 		"sts.GetSessionToken,d29yaw,,4102444800": map[string]any{"AccessKeyId": "ASIASESSIONSESSION01", "SecretAccessKey": "s", "SessionToken": "t"},
 	} {
 		b, _ := json.Marshal(v)

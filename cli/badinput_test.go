@@ -158,6 +158,14 @@ func TestBadInput(t *testing.T) {
 		{"dead network", okConfig, nil, "", []string{"export", "dev"}, `getting a session for profile "dev": cannot reach AWS: .*connection refused`},
 		{"server that never answers", okConfig, map[string]string{"AWS_ENDPOINT_URL": hang, "AWSTRAY_AWS_TIMEOUT": "300ms"}, "", []string{"export", "dev"}, `getting a session for profile "dev": no answer from AWS within 300ms: .*`},
 		{"nested exec", okConfig, map[string]string{"AWSTRAY": "dev"}, "", []string{"exec", "dev", "--", "true"}, `already in an awstray environment for profile "dev"; exit that shell first`},
+		{"import: unknown source", okConfig, nil, "", []string{"import", "keepass"}, `unknown import source "keepass" \(valid: aws-vault, credentials-file\) \(see 'awstray import --help'\)`},
+		{"import: no source", okConfig, nil, "", []string{"import"}, `import needs a source: aws-vault or credentials-file \(see 'awstray import --help'\)`},
+		{"import: no credentials file", okConfig, map[string]string{"AWS_SHARED_CREDENTIALS_FILE": "NOFILE"}, "", []string{"import", "credentials-file"}, `no credentials file at .*/nothing \(AWS_SHARED_CREDENTIALS_FILE names another\)`},
+		{"import: credentials file syntax", okConfig, map[string]string{"AWS_SHARED_CREDENTIALS_FILE": "CREDS:[dev]\n" + goodSecret + "\n"}, "", []string{"import", "credentials-file"}, `.*/credentials:2: line has no "=" or ":"`},
+		{"import: profile not in the file", okConfig, map[string]string{"AWS_SHARED_CREDENTIALS_FILE": "CREDS:[a]\naws_access_key_id = " + goodID + "\naws_secret_access_key = " + goodSecret + "\n"}, "", []string{"import", "credentials-file", "a", "b"}, `profile "b" not found in .*/credentials`},
+		{"import: --remove-plaintext from aws-vault", okConfig, nil, "", []string{"import", "aws-vault", "--remove-plaintext"}, `--remove-plaintext applies to credentials-file only; aws-vault's keyring is never changed \(see 'awstray import --help'\)`},
+		{"import: no aws-vault file keyring", okConfig, map[string]string{"AWS_VAULT_BACKEND": "file", "AWS_VAULT_FILE_DIR": "NOFILE"}, "", []string{"import", "aws-vault"}, `no aws-vault file keyring in .*/nothing: no such file or directory`},
+		{"import: unknown aws-vault backend", okConfig, map[string]string{"AWS_VAULT_BACKEND": "floppy"}, "", []string{"import", "aws-vault"}, `cannot read aws-vault's floppy keyring: the backend is not available here \(names: .*file.*\)`},
 		{"mfa without a source", okConfig + "[profile m]\nmfa_serial = arn:aws:iam::123456789012:mfa/m\n", nil, goodID + "\n" + goodSecret + "\n", []string{"export", "m"}, `profile "m" needs an MFA code: pass --mfa-token, set mfa_process, or run in a terminal`},
 	}
 	for _, tc := range cases {
@@ -173,7 +181,15 @@ func TestBadInput(t *testing.T) {
 				orig[k] = v
 			}
 			for k, v := range tc.env {
+				if content, ok := strings.CutPrefix(v, "CREDS:"); ok {
+					v = filepath.Join(env["HOME"], "credentials")
+					if err := os.WriteFile(v, []byte(content), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
 				switch v {
+				case "NOFILE":
+					v = filepath.Join(env["HOME"], "nothing")
 				case "HOME":
 					v = env["HOME"]
 				case "SETTINGS":

@@ -74,6 +74,23 @@ func StoredAccessKeyID(s *keystore.Store, profile string) (string, error) {
 	return c.AccessKeyID, nil
 }
 
+// StoredKey returns the long-term key stored for profile; ErrNoKey when
+// none is. Callers that only show the key use StoredAccessKeyID.
+func StoredKey(s *keystore.Store, profile string) (accessKeyID string, secret Secret, err error) {
+	b, err := s.Get(keystore.Key{Kind: keystore.KindKey, Profile: profile})
+	if errors.Is(err, keystore.ErrNotFound) {
+		return "", Secret{}, &NoKeyError{Profile: profile}
+	}
+	if err != nil {
+		return "", Secret{}, err
+	}
+	c, _, err := decode(b)
+	if err != nil {
+		return "", Secret{}, fmt.Errorf("reading the key of profile %q: %w", profile, err)
+	}
+	return c.AccessKeyID, c.SecretAccessKey, nil
+}
+
 // RemoveKey deletes the stored key of profile and its cached sessions.
 // It reports ErrNoKey when there was no key.
 func RemoveKey(s *keystore.Store, profile string) error {

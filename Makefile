@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzServeConn$$' -fuzztime=$(FUZZTIME) ./agent
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./agent/ecs
 	$(GO) test -run='^$$' -fuzz='^FuzzRawRequest$$' -fuzztime=$(FUZZTIME) ./agent/ecs
+	$(GO) test -run='^$$' -fuzz='^FuzzParseCredentialsFile$$' -fuzztime=$(FUZZTIME) ./credentials/importer
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/awstray/awstray/internal/atomicfile"
 )
 
 // Settings are the user's choices. The zero value means "the default" for
@@ -200,11 +202,7 @@ func Set(path, key, value string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing settings: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(out), 0o600); err != nil {
-		return fmt.Errorf("writing settings: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, []byte(out), 0o600); err != nil {
 		return fmt.Errorf("writing settings: %w", err)
 	}
 	return nil

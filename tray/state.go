@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/awstray/awstray/internal/atomicfile"
 )
 
 // uiState is what the tray remembers across restarts: which profiles were
@@ -42,11 +44,7 @@ func saveState(path string, s uiState) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, b, 0o600)
 }
 
 // touch moves name to the front of the recent list.

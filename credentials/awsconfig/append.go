@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/awstray/awstray/internal/atomicfile"
 )
 
 // AppendProfile adds a [profile NAME] section ([default] for "default") with
@@ -50,7 +52,7 @@ func AppendProfile(path, name string, keys [][2]string) (added bool, err error) 
 	if cfg.lookup(name) != nil {
 		return false, nil
 	}
-	if err := writeFileAtomic(target, appendSection(data, name, keys), perm); err != nil {
+	if err := atomicfile.Write(target, appendSection(data, name, keys), perm); err != nil {
 		return false, fmt.Errorf("adding profile %q: %w", name, err)
 	}
 	return true, nil
@@ -137,32 +139,4 @@ func appendSection(data []byte, name string, keys [][2]string) []byte {
 		out = append(out, nl...)
 	}
 	return out
-}
-
-// writeFileAtomic replaces path with data through a temporary file in the
-// same folder, so a reader sees the old file or the new one, never a part.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

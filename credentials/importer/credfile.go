@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/awstray/awstray/credentials"
+
+	"github.com/awstray/awstray/internal/atomicfile"
 )
 
 // The keys of a credentials file section that hold a key pair, and the one
@@ -248,36 +249,8 @@ func (f *CredentialsFile) RemoveKeys(profiles []string) error {
 	if !bytes.Equal(now, f.data) {
 		return fmt.Errorf("rewriting %s: %w; nothing removed", f.path, ErrFileChanged)
 	}
-	if err := writeFileAtomic(target, f.Without(profiles), fi.Mode().Perm()); err != nil {
+	if err := atomicfile.Write(target, f.Without(profiles), fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("rewriting %s: %w", f.path, err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with data through a temporary file in the
-// same folder, so a reader sees the old file or the new one, never a part.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*") // mode 0600
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

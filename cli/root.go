@@ -52,6 +52,7 @@ terminal gets credentials without a prompt.`,
 		newTrayCmd(app),
 		newSetupCmd(app),
 		newRotateCmd(app),
+		newLoginCmd(app),
 	)
 	return root
 }

@@ -640,3 +640,13 @@ func (m *Manager) FederationToken(ctx context.Context, name string, duration tim
 	r := &Resolver{Config: cfg, Store: m.c.Store, NewSTS: m.c.NewSTS, Getenv: m.c.Getenv, Now: m.c.Now, Options: m.c.Options}
 	return r.FederationToken(ctx, name, duration)
 }
+
+// FederationTokenWith is FederationToken signed with key, a long-term key
+// the profile's credential_process gave.
+func (m *Manager) FederationTokenWith(ctx context.Context, name string, key Credentials, duration time.Duration) (Credentials, error) {
+	m.mu.Lock()
+	cfg := m.config
+	m.mu.Unlock()
+	r := &Resolver{Config: cfg, Store: m.c.Store, NewSTS: m.c.NewSTS, Getenv: m.c.Getenv, Now: m.c.Now, Options: m.c.Options}
+	return r.FederationTokenWith(ctx, name, key, duration)
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +24,8 @@ func TestMain(m *testing.M) {
 		"awstray-whoami":  whoamiMain,
 		"awstray-sdkloop": sdkLoopMain,
 		"awstray-browse":  browseMain,
+		"awstray-fetch":   fetchMain,
+		"awstray-browser": browserMain,
 	})
 }
 
@@ -103,6 +107,59 @@ func sdkLoopMain() {
 	os.Exit(0)
 }
 
+// fetchMain GETs the URL in the file named by its argument (as a script
+// saves a command's stdout), following redirects, and prints the status
+// code and the body.
+func fetchMain() {
+	b, err := os.ReadFile(os.Args[1])
+	if err == nil {
+		var code int
+		var body string
+		if code, _, body, err = fetch(strings.TrimSpace(string(b)), true); err == nil {
+			fmt.Printf("%d %s", code, body)
+			os.Exit(0)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "fetch:", err)
+	os.Exit(1)
+}
+
+// browserMain stands in for a browser ($BROWSER): it writes its arguments
+// to $WORK/browser/argv, fetches the URL (its last argument) without
+// following redirects (status and Location to browser/first), follows the
+// redirect (status and body to browser/page), fetches the URL again
+// (browser/second), then creates browser/done.
+func browserMain() {
+	dir := filepath.Join(os.Getenv("WORK"), "browser")
+	_ = os.MkdirAll(dir, 0o700)
+	write := func(name, text string) { _ = os.WriteFile(filepath.Join(dir, name), []byte(text+"\n"), 0o600) }
+	write("argv", strings.Join(os.Args[1:], "\n"))
+	u := os.Args[len(os.Args)-1]
+	code, loc, _, err := fetch(u, false)
+	write("first", fmt.Sprint(code, " ", loc, " ", err))
+	if loc != "" {
+		code, _, body, err := fetch(loc, false)
+		write("page", fmt.Sprint(code, " ", strings.TrimSpace(body), " ", err))
+	}
+	code, loc, _, err = fetch(u, false)
+	write("second", fmt.Sprint(code, " ", loc, " ", err))
+	write("done", "")
+}
+
+func fetch(u string, follow bool) (code int, location, body string, err error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if !follow {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	resp, err := c.Get(u)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b), err
+}
+
 // sdkClient is an STS client from the SDK's default configuration, with no
 // shared config files (only the environment) and the test's endpoint.
 func sdkClient(ctx context.Context) (*sts.Client, error) {
@@ -137,11 +194,41 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// login.txtar: STS through a proxy that counts actions and remembers
+	// the credentials moto issued, and a fake federation endpoint that
+	// signs in only with those.
+	counted := testenv.StartCountingProxy(t, auth.URL)
+	federation := testenv.StartFederation(t, counted.IssuedBy)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") == "1",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// stscount ACTION N: N requests of ACTION passed $MOTO_COUNTED.
+			"stscount": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 || neg {
+					ts.Fatalf("usage: stscount ACTION N")
+				}
+				if got := fmt.Sprint(counted.Count(args[0])); got != args[1] {
+					ts.Fatalf("%s was called %s times, want %s", args[0], got, args[1])
+				}
+			},
+			// waitfile PATH: wait (up to 20 s) until PATH exists.
+			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 || neg {
+					ts.Fatalf("usage: waitfile PATH")
+				}
+				for end := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+						return
+					}
+					if time.Now().After(end) {
+						ts.Fatalf("%s did not appear", args[0])
+					}
+				}
+			},
+		},
 		Setup: func(e *testscript.Env) error {
 			home := filepath.Join(e.WorkDir, "home")
 			for _, kv := range [][2]string{
@@ -160,6 +247,8 @@ func TestScripts(t *testing.T) {
 				{"SSO", sso.URL},
 				{"BROWSER", "awstray-browse"},
 				{"BROWSE_LOG", filepath.Join(e.WorkDir, "browsed")},
+				{"MOTO_COUNTED", counted.URL},
+				{"FEDERATION", federation.URL},
 				{"DBUS_SESSION_BUS_ADDRESS", "disabled:"},
 				{"AWS_EC2_METADATA_DISABLED", "true"},
 				{"SHELL", "/bin/sh"},

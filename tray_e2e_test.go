@@ -161,6 +161,28 @@ role_arn = arn:aws:iam::123456789012:role/admin
 func TestTrayEndToEnd(t *testing.T) {
 	d := newTrayDesktop(t, trayConfig, "export_format = \"env\"\nclipboard_timeout = \"5m\"\n")
 	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	// Open console: a fake federation endpoint (moto here issues the
+	// role's ASIA keys) and a stand-in browser, this test binary as
+	// awstray-browser (main_test.go), writing what it saw to $WORK/browser.
+	fed := testenv.StartFederation(t, func(akid, _, token string) string {
+		if strings.HasPrefix(akid, "ASIA") && token != "" {
+			return "AssumeRole"
+		}
+		return ""
+	})
+	browserWork := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := filepath.Join(browserWork, "bin", "awstray-browser")
+	if err := os.MkdirAll(filepath.Dir(browser), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, browser); err != nil {
+		t.Fatal(err)
+	}
+	d.env = append(d.env, "BROWSER="+browser, "AWSTRAY_FEDERATION_URL="+fed.URL, "WORK="+browserWork)
 	c, _ := d.startTray(t)
 
 	m, err := c.Layout()
@@ -256,6 +278,33 @@ func TestTrayEndToEnd(t *testing.T) {
 	}
 	for _, n := range d.notes.Notifications() {
 		checkNoSecret(t, "a notification", n.Summary+n.Body, secrets)
+	}
+
+	// Open console → the browser gets a one-time loopback link, never the
+	// sign-in token, and following it signs in with the role's credentials.
+	// admin has no region of its own: the console opens at its default.
+	click(t, c, "admin — 7h", "Open console")
+	readBrowser := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(browserWork, "browser", name))
+		return strings.TrimSpace(string(b))
+	}
+	for i := 0; i < 400; i++ {
+		if _, err := os.Stat(filepath.Join(browserWork, "browser", "done")); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if argv := readBrowser("argv"); !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]{43}$`).MatchString(argv) {
+		t.Fatalf("the browser's argv: %q", argv)
+	}
+	if page := readBrowser("page"); !strings.HasPrefix(page, "200 signed in as AssumeRole:ASIA") || !strings.Contains(page, " to https://console.aws.amazon.com/ ") {
+		t.Fatalf("the browser's page: %q (first fetch: %q)", page, readBrowser("first"))
+	}
+	if second := readBrowser("second"); strings.HasPrefix(second, "303") {
+		t.Fatalf("the one-time link worked twice: %q", second)
+	}
+	if logins := fed.Logins(); len(logins) != 1 {
+		t.Fatalf("sign-ins: %q", logins)
 	}
 
 	// Lock → back to locked, and the role session is gone from the keyring.

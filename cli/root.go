@@ -53,6 +53,7 @@ terminal gets credentials without a prompt.`,
 		newSetupCmd(app),
 		newRotateCmd(app),
 		newImportCmd(app),
+		newLoginCmd(app),
 	)
 	return root
 }

@@ -36,6 +36,8 @@ type Deps struct {
 	Notify func(key, title, body string)
 	// Terminal opens a terminal running `awstray exec PROFILE`.
 	Terminal func(ctx context.Context, profile string) error
+	// Console signs in to the AWS console as the profile in the browser.
+	Console func(ctx context.Context, profile string) error
 	// Clipboard copies text and clears it after clearAfter if unchanged.
 	Clipboard func(ctx context.Context, text string, clearAfter time.Duration) error
 	// StartAtLogin adds or removes the autostart entry.
@@ -275,7 +277,17 @@ func (a *App) handle(ctx context.Context, in Intent) {
 	case IntentEditSettings:
 		a.editSettings()
 	case IntentOpenConsole:
-		a.o.Notify(p, "Console sign-in is not built yet", "Use Copy exports or Open terminal meanwhile.")
+		a.background(ctx, func(ctx context.Context) func() {
+			if a.o.Console == nil {
+				return nil
+			}
+			// The errors name no secret: console and launcher word them so.
+			if err := a.o.Console(ctx, p); err != nil && !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {
+				a.o.Notify(p, "Cannot open the AWS console for "+p, err.Error())
+				return nil
+			}
+			return func() { a.remember(p, true) }
+		})
 	case IntentQuit:
 		if a.o.Quit != nil {
 			a.o.Quit()

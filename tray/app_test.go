@@ -23,6 +23,7 @@ type fakes struct {
 	clipboard []string
 	terminals []string
 	login     []bool
+	console   func(ctx context.Context, profile string) error
 	added     NewProfile
 	addErr    error
 }
@@ -46,6 +47,15 @@ func (f *fakes) deps() Deps {
 			f.clipboard = append(f.clipboard, text)
 			f.mu.Unlock()
 			return nil
+		},
+		Console: func(ctx context.Context, p string) error {
+			f.mu.Lock()
+			open := f.console
+			f.mu.Unlock()
+			if open == nil {
+				return nil
+			}
+			return open(ctx, p)
 		},
 		StartAtLogin: func(on bool) error {
 			f.mu.Lock()

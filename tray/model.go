@@ -239,7 +239,7 @@ func profileItem(id string, p credentials.ProfileStatus, now time.Time) Item {
 		{ID: id + "/unlock", Title: "Unlock…", Hidden: !needsUnlock, Disabled: busy, Intent: intent(IntentUnlock)},
 		{ID: id + "/terminal", Title: "Open terminal", Hidden: !held, Disabled: !canUse, Intent: intent(IntentOpenTerminal)},
 		{ID: id + "/copy", Title: "Copy exports", Hidden: !held, Disabled: !canUse, Intent: intent(IntentCopyExports)},
-		{ID: id + "/console", Title: "Open console", Hidden: !held, Disabled: true, Tooltip: "Console sign-in is not built yet", Intent: intent(IntentOpenConsole)},
+		{ID: id + "/console", Title: "Open console", Hidden: !held, Disabled: !canUse, Tooltip: "Sign in to the AWS console in the browser", Intent: intent(IntentOpenConsole)},
 		{ID: id + "/refresh", Title: "Refresh now", Hidden: !held, Disabled: busy, Intent: intent(IntentRefresh)},
 		{ID: id + "/lock", Title: "Lock", Hidden: !held, Disabled: busy, Intent: intent(IntentLock)},
 	}

@@ -168,6 +168,9 @@ func Run(o RunOptions) error {
 				_, err = t.Open(ctx, argv, os.Environ())
 				return err
 			},
+			Console: ConsoleOpener(m, o.Getenv, credentials.DefaultTimeout, func(ctx context.Context, link string) error {
+				return launcher.OpenSecretURL(ctx, link, time.Minute)
+			}),
 			Clipboard:    launcher.CopySecret,
 			StartAtLogin: func(on bool) error { return StartAtLogin(o.Exe, on) },
 			OpenFile:     openFile,

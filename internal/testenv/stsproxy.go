@@ -2,11 +2,13 @@ package testenv
 
 import (
 	"bytes"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"sync"
 	"testing"
 )
@@ -18,6 +20,7 @@ type CountingProxy struct {
 
 	mu     sync.Mutex
 	counts map[string]int
+	issued map[string]string // "akid|secret|token" -> the action that issued them
 }
 
 // StartCountingProxy proxies to target (moto's URL) from a free loopback
@@ -32,8 +35,9 @@ func StartCountingProxy(t testing.TB, target string) *CountingProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &CountingProxy{URL: "http://" + l.Addr().String(), counts: map[string]int{}}
+	p := &CountingProxy{URL: "http://" + l.Addr().String(), counts: map[string]int{}, issued: map[string]string{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = p.record
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -67,4 +71,37 @@ func (p *CountingProxy) Counts() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+var (
+	reAction = regexp.MustCompile(`<(\w+)Response\b`)
+	reAKID   = regexp.MustCompile(`<AccessKeyId>([^<]*)</AccessKeyId>`)
+	reSecret = regexp.MustCompile(`<SecretAccessKey>([^<]*)</SecretAccessKey>`)
+	reToken  = regexp.MustCompile(`<SessionToken>([^<]*)</SessionToken>`)
+)
+
+// record remembers the credentials an answer carries and the action that
+// issued them.
+func (p *CountingProxy) record(resp *http.Response) error {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	a, k, s, t := reAction.FindSubmatch(body), reAKID.FindSubmatch(body), reSecret.FindSubmatch(body), reToken.FindSubmatch(body)
+	if a != nil && k != nil && s != nil && t != nil {
+		p.mu.Lock()
+		p.issued[string(k[1])+"|"+html.UnescapeString(string(s[1]))+"|"+html.UnescapeString(string(t[1]))] = string(a[1])
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// IssuedBy returns the action that issued the credentials through this
+// proxy ("AssumeRole", "GetFederationToken", …), or "".
+func (p *CountingProxy) IssuedBy(akid, secret, token string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.issued[akid+"|"+secret+"|"+token]
 }

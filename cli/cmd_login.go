@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/credentials/console"
+	"github.com/awstray/awstray/launcher"
+)
+
+// browserWait is how long login waits for the browser to fetch its link.
+const browserWait = 60 * time.Second
+
+type loginInput struct {
+	credsInput
+	stdout bool
+	path   string
+}
+
+func newLoginCmd(app *App) *cobra.Command {
+	var in loginInput
+	cmd := &cobra.Command{
+		Use:   "login PROFILE [--stdout] [--region R] [--path P]",
+		Short: "Sign in to the AWS console in the browser",
+		Long: `Open the AWS Management Console in the browser, signed in with the
+profile's credentials.
+
+Role profiles sign in with their role credentials (from the tray when it
+runs). An IAM user profile signs in with a federation token (STS
+GetFederationToken, signed with the stored key) that has the user's own
+permissions; as that call takes no MFA code, a user profile with mfa_serial
+is refused: sign in through a role profile instead.
+
+The browser is given a one-time loopback link that redirects to the sign-in
+link, so the sign-in token never appears in any command line. --stdout prints
+the sign-in link instead: it opens the console to whoever has it, for about
+15 minutes.
+
+AWSTRAY_FEDERATION_URL overrides the federation endpoint
+(default https://signin.aws.amazon.com/federation, or the China or GovCloud
+one for their regions).`,
+		Example:           "  awstray login work\n  awstray login work --region eu-west-1 --path ec2/home#Instances\n  awstray login work --stdout",
+		Args:              profileArg("login"),
+		ValidArgsFunction: completeProfiles(app),
+		RunE: func(_ *cobra.Command, args []string) error {
+			in.profile = args[0]
+			return runLogin(app, in)
+		},
+	}
+	in.addFlags(cmd, false)
+	f := cmd.Flags()
+	f.StringVar(&in.region, "region", "", "the console's region (default: the profile's, or AWS_REGION)")
+	f.StringVar(&in.path, "path", "", "the console page to open, e.g. s3/home or ec2/home#Instances (default: the console home)")
+	f.BoolVarP(&in.stdout, "stdout", "s", false, "print the sign-in link instead of opening the browser")
+	return cmd
+}
+
+func runLogin(app *App, in loginInput) error {
+	if err := in.validate(); err != nil {
+		return err
+	}
+	cfg, err := app.Config()
+	if err != nil {
+		return err
+	}
+	p, err := cfg.Profile(in.profile)
+	if err != nil {
+		return err
+	}
+	region := in.region
+	if region == "" {
+		region = awsconfig.Region(p, app.Getenv)
+	}
+	// Check what needs no AWS call first.
+	if _, err := console.Destination(region, in.path); err != nil {
+		return err
+	}
+	if _, err := console.FederationURL(region, app.Getenv(console.EnvFederationURL)); err != nil {
+		return err
+	}
+	creds, federated, err := app.consoleCredentials(in.credsInput, p)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	timeout, err := app.awsTimeout()
+	if err != nil {
+		return err
+	}
+	link, err := console.LoginURL(ctx, console.Request{
+		Credentials: creds,
+		Federated:   federated,
+		Region:      region,
+		Path:        in.path,
+		Endpoint:    app.Getenv(console.EnvFederationURL),
+		Timeout:     timeout,
+		Now:         app.Now,
+	})
+	if err != nil {
+		return err
+	}
+	if in.stdout {
+		_, err := fmt.Fprintln(app.Stdout, link.Reveal())
+		return err
+	}
+	if err := launcher.OpenSecretURL(ctx, link.Reveal(), browserWait); err != nil {
+		return fmt.Errorf("opening the console: %w (--stdout prints the sign-in link)", err)
+	}
+	fmt.Fprintf(app.Stderr, "opened the AWS console for %s in the browser\n", in.profile)
+	return nil
+}
+
+// consoleCredentials are the credentials console sign-in uses for p, and
+// whether they are a federation token. Role credentials (and SSO role
+// credentials) come as for export: from the tray, else made here. An IAM
+// user's session cannot sign in, so a user gets a federation token made with
+// the stored key; a credential_process that gives a long-term key, one made
+// with that key.
+func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentials.Credentials, bool, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if p.Kind() == awsconfig.KindUser {
+		if err := credentials.CheckFederation(p); err != nil {
+			return credentials.Credentials{}, false, err
+		}
+		r, err := a.Resolver(in.mfaToken)
+		if err != nil {
+			return credentials.Credentials{}, false, err
+		}
+		c, err := r.FederationToken(ctx, p.Name, in.duration)
+		return c, true, err
+	}
+	res, err := a.resolve(in)
+	if err != nil {
+		return credentials.Credentials{}, false, err
+	}
+	if p.Kind() == awsconfig.KindProcess && res.creds.SessionToken.IsZero() {
+		r, err := a.Resolver(in.mfaToken)
+		if err != nil {
+			return credentials.Credentials{}, false, err
+		}
+		c, err := r.FederationTokenWith(ctx, p.Name, res.creds, in.duration)
+		return c, true, err
+	}
+	return res.creds, false, nil
+}
+
+// awsTimeout is the deadline of each call to AWS: AWSTRAY_AWS_TIMEOUT, else
+// the default.
+func (a *App) awsTimeout() (time.Duration, error) {
+	v := a.Getenv("AWSTRAY_AWS_TIMEOUT")
+	if v == "" {
+		return credentials.DefaultTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("AWSTRAY_AWS_TIMEOUT=%q is not a duration such as 30s", v)
+	}
+	return d, nil
+}

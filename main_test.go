@@ -182,7 +182,8 @@ func sdkClient(ctx context.Context) (*sts.Client, error) {
 // fake of internal/testenv ($SSO), minting role credentials in $MOTO.
 func TestScripts(t *testing.T) {
 	moto := testenv.StartMoto(t)
-	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: moto.URL})
+	ssoSTS := testenv.StartCountingProxy(t, moto.URL) // remembers the role credentials IAM Identity Center minted
+	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: ssoSTS.URL})
 	auth := testenv.StartMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=8")
 	id, secret, err := auth.CreateUserKey("alice")
 	if err != nil {
@@ -198,7 +199,12 @@ func TestScripts(t *testing.T) {
 	// the credentials moto issued, and a fake federation endpoint that
 	// signs in only with those.
 	counted := testenv.StartCountingProxy(t, auth.URL)
-	federation := testenv.StartFederation(t, counted.IssuedBy)
+	federation := testenv.StartFederation(t, func(akid, secret, token string) string {
+		if by := counted.IssuedBy(akid, secret, token); by != "" {
+			return by
+		}
+		return ssoSTS.IssuedBy(akid, secret, token)
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,

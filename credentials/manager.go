@@ -43,8 +43,13 @@ type ProfileStatus struct {
 	State State
 	// Expires is when the held credentials expire (zero: never, or none held).
 	Expires time.Time
-	// PersonNeededAt is when renewing starts to need an MFA code again.
+	// PersonNeededAt is when renewing starts to need an MFA code again (or
+	// an IAM Identity Center sign-in, when SignIn).
 	PersonNeededAt time.Time
+	// SignIn: the credentials come from an IAM Identity Center sign-in (the
+	// profile's own or its source's), not an MFA code. Set for held
+	// profiles.
+	SignIn bool
 	// Err is the last error, one line, without secrets.
 	Err      string
 	LastUsed time.Time
@@ -578,6 +583,9 @@ func (m *Manager) snapshotLocked() Snapshot {
 		if h := m.held[p.Name]; h != nil {
 			ps.Expires, ps.PersonNeededAt, ps.Err, ps.LastUsed = h.creds.Expires, h.personAt, h.err, h.lastUsed
 			ps.State = m.stateOf(h, now)
+			if chain, err := m.config.Chain(p.Name); err == nil {
+				ps.SignIn = chain[len(chain)-1].Kind() == awsconfig.KindSSO
+			}
 		}
 		s.Profiles = append(s.Profiles, ps)
 	}
@@ -629,7 +637,7 @@ func sameSnapshot(a, b Snapshot) bool {
 	}
 	for i, p := range a.Profiles {
 		q := b.Profiles[i]
-		if p.Name != q.Name || p.Kind != q.Kind || p.State != q.State || p.Err != q.Err ||
+		if p.Name != q.Name || p.Kind != q.Kind || p.State != q.State || p.Err != q.Err || p.SignIn != q.SignIn ||
 			!p.Expires.Equal(q.Expires) || !p.PersonNeededAt.Equal(q.PersonNeededAt) || !p.LastUsed.Equal(q.LastUsed) {
 			return false
 		}

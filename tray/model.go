@@ -114,7 +114,13 @@ func BuildMenu(s credentials.Snapshot, ui UI) Menu {
 		}
 	}
 	worst, who := s.Worst()
-	m.Icon, m.Tooltip = iconAndTooltip(worst, who, held)
+	need := "MFA"
+	for _, p := range s.Profiles {
+		if p.Name == who && p.SignIn {
+			need = "sign-in"
+		}
+	}
+	m.Icon, m.Tooltip = iconAndTooltip(worst, who, need, held)
 
 	m.Items = append(m.Items, Item{ID: "status", Title: statusLine(s, held), Disabled: true})
 	m.Items = append(m.Items, profileItems(s, ui)...)
@@ -127,12 +133,14 @@ func BuildMenu(s credentials.Snapshot, ui UI) Menu {
 	return m
 }
 
-func iconAndTooltip(worst credentials.State, who string, held int) (Icon, string) {
+// iconAndTooltip: need is what the worst profile needs when its session
+// ended ("MFA", "sign-in").
+func iconAndTooltip(worst credentials.State, who, need string, held int) (Icon, string) {
 	switch worst {
 	case credentials.StateError:
 		return IconError, fmt.Sprintf("awstray — %s: error", who)
 	case credentials.StateNeedsMFA:
-		return IconExpiring, fmt.Sprintf("awstray — %s needs MFA", who)
+		return IconExpiring, fmt.Sprintf("awstray — %s needs %s", who, need)
 	case credentials.StateExpiring:
 		return IconExpiring, fmt.Sprintf("awstray — %s expires soon", who)
 	case credentials.StateActive, credentials.StateUnlocking:
@@ -254,6 +262,9 @@ func stateText(p credentials.ProfileStatus, now time.Time) string {
 	case credentials.StateUnlocking:
 		return "unlocking…"
 	case credentials.StateNeedsMFA:
+		if p.SignIn {
+			return "needs sign-in"
+		}
 		return "needs MFA"
 	case credentials.StateError:
 		return "error"
@@ -278,6 +289,9 @@ func detail(p credentials.ProfileStatus, now time.Time) string {
 	case p.State == credentials.StateNeedsMFA:
 		return "Session ended — unlock to renew"
 	case !p.PersonNeededAt.IsZero():
+		if p.SignIn {
+			return "Signed in until " + p.PersonNeededAt.Local().Format("15:04")
+		}
 		return "MFA session until " + p.PersonNeededAt.Local().Format("15:04")
 	case !p.Expires.IsZero():
 		return "Renewed automatically"

@@ -86,6 +86,10 @@ func TestProfileStates(t *testing.T) {
 			"dev — expires in 8m", "(MFA session until " + hm(now.Add(8*time.Minute)) + ") | Open terminal | Copy exports | Open console | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateNeedsMFA, Expires: now.Add(20 * time.Minute), PersonNeededAt: now.Add(-time.Minute)},
 			"dev — needs MFA", "(Session ended — unlock to renew) | Unlock… | Open terminal | Copy exports | Open console | Refresh now | Lock"},
+		{credentials.ProfileStatus{Name: "dev", State: credentials.StateNeedsMFA, SignIn: true, Expires: now.Add(20 * time.Minute), PersonNeededAt: now.Add(-time.Minute)},
+			"dev — needs sign-in", "(Session ended — unlock to renew) | Unlock… | Open terminal | Copy exports | Open console | Refresh now | Lock"},
+		{credentials.ProfileStatus{Name: "dev", State: credentials.StateActive, SignIn: true, Expires: now.Add(time.Hour), PersonNeededAt: now.Add(3 * time.Hour)},
+			"dev — 3h 00m left", "(Signed in until " + hm(now.Add(3*time.Hour)) + ") | Open terminal | Copy exports | Open console | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateError, Err: "InvalidClientTokenId: The security token included in the request is invalid."},
 			"dev — error", "(Error: InvalidClientTokenId: The security token included in the request is invalid.) | Unlock… | (Open terminal) | (Copy exports) | (Open console) | Refresh now | Lock"},
 	}
@@ -123,6 +127,10 @@ func TestIconAndTooltip(t *testing.T) {
 		if m.Icon != tc.icon || m.Tooltip != tc.tooltip {
 			t.Errorf("%v: icon %d %q, want %d %q", tc.states, m.Icon, m.Tooltip, tc.icon, tc.tooltip)
 		}
+	}
+	m := BuildMenu(snap(credentials.ProfileStatus{Name: "corp", State: credentials.StateNeedsMFA, SignIn: true}), UI{Now: now})
+	if m.Tooltip != "awstray — corp needs sign-in" {
+		t.Errorf("an SSO profile's tooltip: %q", m.Tooltip)
 	}
 }
 

@@ -132,9 +132,12 @@ type Manager struct {
 	subs      map[chan Snapshot]struct{}
 	last      *Snapshot
 
-	// resolveMu serialises resolutions: one MFA dialog at a time, and one
-	// base session made for all the roles that share it.
-	resolveMu sync.Mutex
+	// askMu serialises the resolutions that may ask the person (one
+	// dialog or sign-in at a time); quietMu the silent renewals, so that
+	// they share one base session and one token refresh. The two are apart
+	// so that a dialog left open, or a sign-in waiting in the browser,
+	// does not stop the other profiles' renewals.
+	askMu, quietMu sync.Mutex
 	flight    singleflight.Group
 	kick      chan struct{}
 }
@@ -509,8 +512,12 @@ func (m *Manager) acceptLocked(h *held, res Result) {
 
 // resolve runs the chain once, serialised with every other resolution.
 func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, login SSOLoginFunc, fresh bool) (Result, error) {
-	m.resolveMu.Lock()
-	defer m.resolveMu.Unlock()
+	mu := &m.quietMu
+	if mfa != nil || login != nil {
+		mu = &m.askMu
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	m.mu.Lock()
 	cfg := m.config
 	m.mu.Unlock()

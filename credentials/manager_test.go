@@ -540,3 +540,40 @@ func TestManagerSSOSignInAndEndedPortalSession(t *testing.T) {
 		t.Fatalf("after signing in again: %+v, sign-ins %v", st, logins)
 	}
 }
+
+// TestManagerDialogDoesNotStopRenewals: while an unlock waits for the
+// person (a dialog left open, a sign-in in the browser), the other
+// profiles are still renewed.
+func TestManagerDialogDoesNotStopRenewals(t *testing.T) {
+	mh := newMgr(t, "")
+	ctx := context.Background()
+	if err := mh.m.Unlock(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	mh.sts.take()
+	release := make(chan struct{})
+	asked := make(chan struct{})
+	mh.answer = func(n int) (string, error) {
+		close(asked)
+		<-release
+		return "424242", nil
+	}
+	mh.clock = mh.clock.Add(56 * time.Minute) // r1 inside its renewal window
+	done := make(chan error)
+	go func() { done <- mh.m.Unlock(ctx, "long") }()
+	<-asked
+	checked := make(chan struct{})
+	go func() { mh.m.Check(ctx); close(checked) }()
+	select {
+	case <-checked:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the renewal of r1 waited for the open dialog")
+	}
+	eq(t, mh.sts.take(), "AssumeRole r1 by ASIATEMP000000000001 mfa= dur=3600")
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	eq(t, mh.sts.take(), "AssumeRole long by AKIAUSERKEY000000000 mfa=424242 dur=14400")
+}

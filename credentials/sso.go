@@ -237,6 +237,12 @@ func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s s
 		if !errors.As(err, &ae) {
 			return nil, false, err // the network, not the grant: keep the token
 		}
+		// Refresh tokens work once: another process (the tray, a CLI)
+		// may have refreshed first and stored the new token.
+		if again, rerr := r.storedToken(s); rerr == nil && again != nil && again.Access != t.Access &&
+			again.expires().After(now.Add(r.opts().ExpiryWindow)) {
+			return again, false, nil
+		}
 	}
 	t, err = r.ssoSignIn(ctx, p, s, t, st)
 	return t, true, err

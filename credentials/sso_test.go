@@ -34,7 +34,8 @@ type fakeIdC struct {
 	slowDown     int // polls answered SlowDown first
 	codeTTL      int32
 	tokenTTL     int32
-	refreshErr   error // answer to refresh_token grants
+	refreshErr   error  // answer to refresh_token grants
+	onRefresh    func() // run (once) when a refresh_token grant comes in, before it is answered
 	revoked      map[string]bool
 	clients      map[string]bool // client id -> registered with the sso:account:access scope
 	devices      map[string]int  // device code -> polls so far
@@ -88,6 +89,12 @@ func (f *fakeIdC) CreateToken(_ context.Context, in *ssooidc.CreateTokenInput, _
 	defer f.mu.Unlock()
 	grant := aws.ToString(in.GrantType)
 	if grant == "refresh_token" {
+		if h := f.onRefresh; h != nil {
+			f.onRefresh = nil
+			f.mu.Unlock()
+			h()
+			f.mu.Lock()
+		}
 		f.record("CreateToken refresh %s", aws.ToString(in.RefreshToken))
 		if f.refreshErr != nil {
 			return nil, f.refreshErr
@@ -95,6 +102,7 @@ func (f *fakeIdC) CreateToken(_ context.Context, in *ssooidc.CreateTokenInput, _
 		if f.revoked[aws.ToString(in.RefreshToken)] {
 			return nil, &oidctypes.InvalidGrantException{Error_: aws.String("invalid_grant")}
 		}
+		f.revoked[aws.ToString(in.RefreshToken)] = true // each refresh token works once
 		return f.token(f.clients[aws.ToString(in.ClientId)]), nil
 	}
 	dc := aws.ToString(in.DeviceCode)
@@ -456,4 +464,29 @@ func TestSSOCacheName(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
 	}
+}
+
+// TestSSORefreshRace: two processes find the token expired and refresh it
+// at once; the refresh token works once, so the loser's refresh is
+// refused — it takes the token the winner stored instead of asking the
+// person to sign in again.
+func TestSSORefreshRace(t *testing.T) {
+	h := newSSOHarness(t)
+	h.get(t, "dev")
+	h.clock = h.clock.Add(2 * time.Hour)
+	other := *h.r // another process on the same keyring
+	other.SSOLogin = nil
+	h.idc.onRefresh = func() {
+		if _, err := other.Retrieve(context.Background(), Request{Profile: "prod"}); err != nil {
+			t.Errorf("the other process: %v", err)
+		}
+	}
+	h.r.SSOLogin = nil // asking the person would fail the test
+	h.idc.take()
+	h.get(t, "dev")
+	eq(t, h.idc.take(),
+		"CreateToken refresh refresh-3", // the other process's, which wins
+		"GetRoleCredentials 222222222222/ReadOnly with access-5",
+		"CreateToken refresh refresh-3", // ours, refused: refresh-3 was used
+		"GetRoleCredentials 111111111111/Developer with access-5")
 }

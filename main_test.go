@@ -183,7 +183,14 @@ func sdkClient(ctx context.Context) (*sts.Client, error) {
 func TestScripts(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	ssoSTS := testenv.StartCountingProxy(t, moto.URL) // remembers the role credentials IAM Identity Center minted
-	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: ssoSTS.URL})
+	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: ssoSTS.URL, Roles: []testenv.SSORole{
+		{AccountID: "111111111111", RoleName: "Developer", AccountName: "Dev"},
+		{AccountID: "222222222222", RoleName: "ReadOnly", AccountName: "Prod (main)"},
+		{AccountID: "222222222222", RoleName: "AdministratorAccess"},
+		{AccountID: "333333333333", RoleName: "Admin", AccountName: "Legacy"},
+		{AccountID: "555555555555", RoleName: "Admin", AccountName: "Sandbox"},
+		{AccountID: "666666666666", RoleName: "Admin", AccountName: "Sandbox"},
+	}})
 	auth := testenv.StartMoto(t, "INITIAL_NO_AUTH_ACTION_COUNT=8")
 	id, secret, err := auth.CreateUserKey("alice")
 	if err != nil {

@@ -180,7 +180,11 @@ func (a *App) Resolver(mfaToken string) (*credentials.Resolver, error) {
 // page with the code, and stderr says what to check and where to go when
 // no browser opens (a remote shell).
 func (a *App) ssoLogin(ctx context.Context, d credentials.DeviceAuth) error {
-	fmt.Fprintf(a.Stderr, "Signing in to %s for profile %q: approve the code %s in the browser.\n", d.StartURL, d.Profile, d.UserCode)
+	who := fmt.Sprintf("profile %q", d.Profile)
+	if d.Profile == "" {
+		who = fmt.Sprintf("sso-session %q", d.Session)
+	}
+	fmt.Fprintf(a.Stderr, "Signing in to %s for %s: approve the code %s in the browser.\n", d.StartURL, who, d.UserCode)
 	fmt.Fprintf(a.Stderr, "If no browser opens, open: %s\n", d.URL)
 	if err := launcher.OpenURL(ctx, d.URL); err != nil {
 		fmt.Fprintf(a.Stderr, "(%v)\n", err)

@@ -21,7 +21,7 @@ type setupInput struct {
 func newSetupCmd(app *App) *cobra.Command {
 	setup := &cobra.Command{
 		Use:   "setup",
-		Short: "Write awstray into the AWS config for other tools",
+		Short: "Write profiles into the AWS config: awstray for other tools, IAM Identity Center accounts",
 	}
 	var in setupInput
 	cp := &cobra.Command{
@@ -44,7 +44,7 @@ as it is.`,
 		},
 	}
 	cp.Flags().StringVar(&in.suffix, "suffix", "-awstray", "appended to each PROFILE to name the new profile")
-	setup.AddCommand(cp)
+	setup.AddCommand(cp, newSetupSSOCmd(app))
 	return setup
 }
 

@@ -138,8 +138,8 @@ type Manager struct {
 	// so that a dialog left open, or a sign-in waiting in the browser,
 	// does not stop the other profiles' renewals.
 	askMu, quietMu sync.Mutex
-	flight    singleflight.Group
-	kick      chan struct{}
+	flight         singleflight.Group
+	kick           chan struct{}
 }
 
 // held is the manager's record of one profile.

@@ -1,11 +1,13 @@
 package credentials
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,15 +35,19 @@ type SSOOIDCAPI interface {
 	CreateToken(ctx context.Context, in *ssooidc.CreateTokenInput, optFns ...func(*ssooidc.Options)) (*ssooidc.CreateTokenOutput, error)
 }
 
-// SSOAPI is the part of the SSO portal client the chain calls.
+// SSOAPI is the part of the SSO portal client the chain (and
+// SSOAssignments) calls.
 type SSOAPI interface {
 	GetRoleCredentials(ctx context.Context, in *sso.GetRoleCredentialsInput, optFns ...func(*sso.Options)) (*sso.GetRoleCredentialsOutput, error)
+	ListAccounts(ctx context.Context, in *sso.ListAccountsInput, optFns ...func(*sso.Options)) (*sso.ListAccountsOutput, error)
+	ListAccountRoles(ctx context.Context, in *sso.ListAccountRolesInput, optFns ...func(*sso.Options)) (*sso.ListAccountRolesOutput, error)
 }
 
 // DeviceAuth is what the person does to sign in: open URL (the code is
 // already in it) and check that the page shows UserCode.
 type DeviceAuth struct {
-	Profile  string // the profile being resolved
+	Profile  string // the profile being resolved; "" when signing in to Session itself
+	Session  string // the sso-session, "" for a legacy profile
 	StartURL string // the AWS access portal
 	URL      string // the verification page with the code filled in
 	UserCode string
@@ -57,10 +63,14 @@ type SSOLoginFunc func(ctx context.Context, a DeviceAuth) error
 // and the resolver has no way to ask (the tray's silent background refresh).
 var ErrSSOLoginRequired = errors.New("an IAM Identity Center sign-in is needed")
 
-// SSOLoginRequiredError names the profile.
-type SSOLoginRequiredError struct{ Profile string }
+// SSOLoginRequiredError names the profile (or, signing in to a session
+// itself, the session).
+type SSOLoginRequiredError struct{ Profile, Session string }
 
 func (e *SSOLoginRequiredError) Error() string {
+	if e.Profile == "" {
+		return fmt.Sprintf("sso-session %q needs an IAM Identity Center sign-in", e.Session)
+	}
 	return fmt.Sprintf("profile %q needs an IAM Identity Center sign-in", e.Profile)
 }
 
@@ -106,11 +116,16 @@ func ssoSettingsOf(cfg *awsconfig.Config, p *awsconfig.Profile) ssoSettings {
 }
 
 func splitScopes(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// ssoSubject names what is signing in in messages: the profile, or the
+// sso-session itself (SSOAssignments).
+func ssoSubject(p *awsconfig.Profile) string {
+	if p.Name == "" {
+		return fmt.Sprintf("sso-session %q", p.SSOSession)
 	}
-	return out
+	return fmt.Sprintf("profile %q", p.Name)
 }
 
 // ssoToken is the keyring encoding of a sign-in: the access token, the
@@ -222,7 +237,7 @@ func (r *Resolver) storedToken(s ssoSettings) (*ssoToken, error) {
 func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s ssoSettings, st *retrieval) (tok *ssoToken, signedIn bool, err error) {
 	t, err := r.storedToken(s)
 	if err != nil {
-		return nil, false, fmt.Errorf("reading the IAM Identity Center sign-in of profile %q: %w", p.Name, err)
+		return nil, false, fmt.Errorf("reading the IAM Identity Center sign-in of %s: %w", ssoSubject(p), err)
 	}
 	now := r.now()
 	if t != nil && t.expires().After(now.Add(r.opts().ExpiryWindow)) {
@@ -260,7 +275,7 @@ func (r *Resolver) refreshSSOToken(ctx context.Context, p *awsconfig.Profile, s 
 		RefreshToken: aws.String(t.Refresh),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("renewing the IAM Identity Center sign-in of profile %q: %w", p.Name, describeAWSError(err, o.Timeout))
+		return nil, fmt.Errorf("renewing the IAM Identity Center sign-in of %s: %w", ssoSubject(p), describeAWSError(err, o.Timeout))
 	}
 	nt := *t
 	if err := r.keepToken(&nt, out, s); err != nil {
@@ -273,7 +288,7 @@ func (r *Resolver) refreshSSOToken(ctx context.Context, p *awsconfig.Profile, s 
 // the cached one), show the person the code, wait for the approval.
 func (r *Resolver) ssoSignIn(ctx context.Context, p *awsconfig.Profile, s ssoSettings, old *ssoToken, st *retrieval) (*ssoToken, error) {
 	if r.SSOLogin == nil {
-		return nil, &SSOLoginRequiredError{Profile: st.target}
+		return nil, &SSOLoginRequiredError{Profile: st.target, Session: p.SSOSession}
 	}
 	o := r.opts()
 	client := r.oidc(p, s)
@@ -282,7 +297,7 @@ func (r *Resolver) ssoSignIn(ctx context.Context, p *awsconfig.Profile, s ssoSet
 		t.ClientID, t.ClientSecret, t.ClientExpires = old.ClientID, old.ClientSecret, old.ClientExpires
 	}
 	fail := func(err error) error {
-		return fmt.Errorf("signing in to IAM Identity Center for profile %q: %w", p.Name, err)
+		return fmt.Errorf("signing in to IAM Identity Center for %s: %w", ssoSubject(p), err)
 	}
 	var da *ssooidc.StartDeviceAuthorizationOutput
 	for attempt := 0; ; attempt++ {
@@ -320,7 +335,7 @@ func (r *Resolver) ssoSignIn(ctx context.Context, p *awsconfig.Profile, s ssoSet
 	if url == "" {
 		url = aws.ToString(da.VerificationUri)
 	}
-	if err := r.SSOLogin(ctx, DeviceAuth{Profile: st.target, StartURL: s.startURL, URL: url, UserCode: *da.UserCode, Expires: expires}); err != nil {
+	if err := r.SSOLogin(ctx, DeviceAuth{Profile: st.target, Session: p.SSOSession, StartURL: s.startURL, URL: url, UserCode: *da.UserCode, Expires: expires}); err != nil {
 		return nil, err
 	}
 	interval := time.Duration(da.Interval) * time.Second
@@ -470,4 +485,76 @@ func (r *Resolver) wait(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// SSOAssignment is an account and role the signed-in person may use.
+type SSOAssignment struct {
+	AccountID   string
+	AccountName string
+	RoleName    string
+}
+
+// SSOAssignments lists every account and role the sso-session's sign-in
+// may use (the portal's ListAccounts and ListAccountRoles), signing in
+// first when needed, sorted by account name and role.
+func (r *Resolver) SSOAssignments(ctx context.Context, session string) ([]SSOAssignment, error) {
+	sess := r.Config.SSOSessions[session]
+	switch {
+	case sess == nil:
+		return nil, fmt.Errorf("no [sso-session %s] in %s", session, r.Config.Path)
+	case sess.StartURL == "" || sess.Region == "":
+		return nil, fmt.Errorf("[sso-session %s] needs sso_start_url and sso_region", session)
+	}
+	p := &awsconfig.Profile{SSOSession: session}
+	s := ssoSettingsOf(r.Config, p)
+	tok, signedIn, err := r.ssoAccessToken(ctx, p, s, &retrieval{})
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.listAssignments(ctx, p, s, tok)
+	var ue *AWSError
+	if err != nil && !signedIn && errors.As(err, &ue) && ue.Code == "UnauthorizedException" {
+		if tok, err = r.ssoSignIn(ctx, p, s, tok, &retrieval{}); err != nil {
+			return nil, err
+		}
+		out, err = r.listAssignments(ctx, p, s, tok)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the accounts of sso-session %q: %w", session, err)
+	}
+	slices.SortFunc(out, func(a, b SSOAssignment) int {
+		return cmp.Or(cmp.Compare(a.AccountName, b.AccountName), cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.RoleName, b.RoleName))
+	})
+	return out, nil
+}
+
+func (r *Resolver) listAssignments(ctx context.Context, p *awsconfig.Profile, s ssoSettings, t *ssoToken) ([]SSOAssignment, error) {
+	o := r.opts()
+	portal := r.ssoPortal(p, s)
+	var out []SSOAssignment
+	accounts := sso.NewListAccountsPaginator(portal, &sso.ListAccountsInput{AccessToken: aws.String(t.Access), MaxResults: aws.Int32(100)})
+	for accounts.HasMorePages() {
+		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		page, err := accounts.NextPage(cctx)
+		cancel()
+		if err != nil {
+			return nil, describeAWSError(err, o.Timeout)
+		}
+		for _, a := range page.AccountList {
+			id, name := aws.ToString(a.AccountId), aws.ToString(a.AccountName)
+			roles := sso.NewListAccountRolesPaginator(portal, &sso.ListAccountRolesInput{AccessToken: aws.String(t.Access), AccountId: a.AccountId, MaxResults: aws.Int32(100)})
+			for roles.HasMorePages() {
+				cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+				rp, err := roles.NextPage(cctx)
+				cancel()
+				if err != nil {
+					return nil, describeAWSError(err, o.Timeout)
+				}
+				for _, role := range rp.RoleList {
+					out = append(out, SSOAssignment{AccountID: id, AccountName: name, RoleName: aws.ToString(role.RoleName)})
+				}
+			}
+		}
+	}
+	return out, nil
 }

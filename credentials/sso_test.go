@@ -151,6 +151,40 @@ func (f *fakeIdC) GetRoleCredentials(_ context.Context, in *sso.GetRoleCredentia
 	}}, nil
 }
 
+// assignments the fake's portal lists: account -> roles, names.
+var fakeAccounts = []struct{ id, name string }{{"222222222222", "prod"}, {"111111111111", "dev"}, {"333333333333", "dev"}}
+
+var fakeRoles = map[string][]string{"111111111111": {"Developer", "Admin"}, "222222222222": {"ReadOnly"}}
+
+// ListAccounts pages one account at a time, to exercise paging.
+func (f *fakeIdC) ListAccounts(_ context.Context, in *sso.ListAccountsInput, _ ...func(*sso.Options)) (*sso.ListAccountsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := aws.ToString(in.AccessToken)
+	f.record("ListAccounts %s with %s", aws.ToString(in.NextToken), tok)
+	if f.revoked[tok] {
+		return nil, &ssotypes.UnauthorizedException{Message: aws.String("Session token not found or invalid")}
+	}
+	i := 0
+	fmt.Sscan(aws.ToString(in.NextToken), &i)
+	out := &sso.ListAccountsOutput{AccountList: []ssotypes.AccountInfo{{AccountId: aws.String(fakeAccounts[i].id), AccountName: aws.String(fakeAccounts[i].name)}}}
+	if i+1 < len(fakeAccounts) {
+		out.NextToken = aws.String(fmt.Sprint(i + 1))
+	}
+	return out, nil
+}
+
+func (f *fakeIdC) ListAccountRoles(_ context.Context, in *sso.ListAccountRolesInput, _ ...func(*sso.Options)) (*sso.ListAccountRolesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("ListAccountRoles %s", aws.ToString(in.AccountId))
+	out := &sso.ListAccountRolesOutput{}
+	for _, r := range fakeRoles[aws.ToString(in.AccountId)] {
+		out.RoleList = append(out.RoleList, ssotypes.RoleInfo{AccountId: in.AccountId, RoleName: aws.String(r)})
+	}
+	return out, nil
+}
+
 const ssoConfig = `
 [sso-session corp]
 sso_start_url = https://corp.awsapps.com/start
@@ -489,4 +523,52 @@ func TestSSORefreshRace(t *testing.T) {
 		"GetRoleCredentials 222222222222/ReadOnly with access-5",
 		"CreateToken refresh refresh-3", // ours, refused: refresh-3 was used
 		"GetRoleCredentials 111111111111/Developer with access-5")
+}
+
+func TestSSOAssignments(t *testing.T) {
+	h := newSSOHarness(t)
+	got, err := h.r.SSOAssignments(context.Background(), "corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "dev 111111111111 Admin, dev 111111111111 Developer, prod 222222222222 ReadOnly"
+	var s []string
+	for _, a := range got {
+		s = append(s, a.AccountName+" "+a.AccountID+" "+a.RoleName)
+	}
+	if strings.Join(s, ", ") != want {
+		t.Fatalf("assignments %q\nwant %q", strings.Join(s, ", "), want)
+	}
+	if len(h.logins) != 1 || h.logins[0].Profile != "" || h.logins[0].Session != "corp" {
+		t.Fatalf("sign-ins %+v", h.logins)
+	}
+	// The sign-in is the session's: its profiles need none now.
+	h.get(t, "dev")
+	if len(h.logins) != 1 {
+		t.Fatal("dev signed in again")
+	}
+	// Revoked: signs in again once.
+	b, _ := h.store.Get(keystore.Key{Kind: keystore.KindSSOToken, Profile: "session:corp"})
+	tok, err := decodeSSOToken(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.idc.revoked[tok.Access] = true
+	if _, err := h.r.SSOAssignments(context.Background(), "corp"); err != nil || len(h.logins) != 2 {
+		t.Fatalf("after a revoked token: %v, %d sign-ins", err, len(h.logins))
+	}
+
+	for session, msg := range map[string]string{
+		"nope": "no [sso-session nope] in config",
+	} {
+		if _, err := h.r.SSOAssignments(context.Background(), session); err == nil || err.Error() != msg {
+			t.Errorf("%s: %v, want %s", session, err, msg)
+		}
+	}
+	h.r.SSOLogin = nil
+	h.store = keystore.NewMemory()
+	h.r.Store = h.store
+	if _, err := h.r.SSOAssignments(context.Background(), "corp"); !errors.Is(err, ErrSSOLoginRequired) || err.Error() != `sso-session "corp" needs an IAM Identity Center sign-in` {
+		t.Fatalf("no way to sign in: %v", err)
+	}
 }

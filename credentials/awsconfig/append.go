@@ -22,8 +22,25 @@ import (
 // its folder (0700) are made when missing; the file is replaced atomically
 // and keeps its mode. A symbolic link is followed, not replaced.
 func AppendProfile(path, name string, keys [][2]string) (added bool, err error) {
-	if err := checkNewProfile(name, keys); err != nil {
-		return false, err
+	names, err := AppendProfiles(path, []Section{{Name: name, Keys: keys}})
+	return len(names) == 1, err
+}
+
+// Section is a profile section to append: its name and "key = value" lines.
+type Section struct {
+	Name string
+	Keys [][2]string
+}
+
+// AppendProfiles is AppendProfile for many sections in one write: it
+// appends those whose profile the file does not have yet (the first of a
+// name given twice) and returns their names. Nothing is written when one
+// of them is not valid.
+func AppendProfiles(path string, sections []Section) (added []string, err error) {
+	for _, s := range sections {
+		if err := checkNewProfile(s.Name, s.Keys); err != nil {
+			return nil, err
+		}
 	}
 	target := path
 	if t, err := filepath.EvalSymlinks(path); err == nil {
@@ -35,27 +52,43 @@ func AppendProfile(path, name string, keys [][2]string) (added bool, err error) 
 	case err == nil:
 		fi, err := os.Stat(target)
 		if err != nil {
-			return false, fmt.Errorf("reading AWS config: %w", err)
+			return nil, fmt.Errorf("reading AWS config: %w", err)
 		}
 		perm = fi.Mode().Perm()
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
-			return false, fmt.Errorf("making the AWS config folder: %w", err)
+			return nil, fmt.Errorf("making the AWS config folder: %w", err)
 		}
 	default:
-		return false, fmt.Errorf("reading AWS config: %w", err)
+		return nil, fmt.Errorf("reading AWS config: %w", err)
 	}
 	cfg, err := Parse(path, data)
 	if err != nil {
-		return false, fmt.Errorf("adding profile %q: %w", name, err)
+		if len(sections) == 1 {
+			return nil, fmt.Errorf("adding profile %q: %w", sections[0].Name, err)
+		}
+		return nil, fmt.Errorf("adding profiles: %w", err)
 	}
-	if cfg.lookup(name) != nil {
-		return false, nil
+	out := data
+	seen := map[string]bool{}
+	for _, s := range sections {
+		if cfg.lookup(s.Name) != nil || seen[s.Name] {
+			continue
+		}
+		seen[s.Name] = true
+		out = appendSection(out, s.Name, s.Keys)
+		added = append(added, s.Name)
 	}
-	if err := atomicfile.Write(target, appendSection(data, name, keys), perm); err != nil {
-		return false, fmt.Errorf("adding profile %q: %w", name, err)
+	if len(added) == 0 {
+		return nil, nil
 	}
-	return true, nil
+	if err := atomicfile.Write(target, out, perm); err != nil {
+		if len(sections) == 1 {
+			return nil, fmt.Errorf("adding profile %q: %w", sections[0].Name, err)
+		}
+		return nil, fmt.Errorf("adding profiles: %w", err)
+	}
+	return added, nil
 }
 
 // CheckProfileName refuses a profile name that a [profile NAME] header

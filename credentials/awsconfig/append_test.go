@@ -247,3 +247,35 @@ func TestAppendSectionRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendProfiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	orig := "[profile a]\nregion = eu-west-1\n"
+	if err := os.WriteFile(path, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	added, err := AppendProfiles(path, []Section{
+		{Name: "a", Keys: [][2]string{{"region", "us-east-1"}}},
+		{Name: "b", Keys: [][2]string{{"sso_session", "corp"}}},
+		{Name: "c/Admin"},
+		{Name: "b", Keys: [][2]string{{"region", "x"}}},
+	})
+	if err != nil || strings.Join(added, " ") != "b c/Admin" {
+		t.Fatalf("added %v, %v", added, err)
+	}
+	b, _ := os.ReadFile(path)
+	if want := orig + "\n[profile b]\nsso_session = corp\n\n[profile c/Admin]\n"; string(b) != want {
+		t.Fatalf("file:\n%s\nwant:\n%s", b, want)
+	}
+	// One bad section: nothing written.
+	if _, err := AppendProfiles(path, []Section{{Name: "d"}, {Name: "bad name"}}); err == nil {
+		t.Fatal("a bad name was accepted")
+	}
+	if b2, _ := os.ReadFile(path); string(b2) != string(b) {
+		t.Fatal("the file changed")
+	}
+	// All there already: no write, nothing added.
+	if added, err := AppendProfiles(path, []Section{{Name: "a"}, {Name: "b"}}); err != nil || len(added) != 0 {
+		t.Fatalf("added %v, %v", added, err)
+	}
+}

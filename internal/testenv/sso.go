@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +62,9 @@ const maxSSOBody = 64 << 10
 type SSORole struct {
 	AccountID string
 	RoleName  string
+	// AccountName is the account's name in ListAccounts (default
+	// "account-ACCOUNTID"); it does not tell roles apart.
+	AccountName string
 }
 
 // SSOOptions configures StartSSO; zero values take the defaults.
@@ -106,6 +110,8 @@ type SSOCounts struct {
 	CreateTokenRefresh       int // grantType refresh_token
 	CreateTokenOther         int // any other grant type
 	GetRoleCredentials       int
+	ListAccounts             int
+	ListAccountRoles         int
 	Logout                   int
 	Approvals                int // sign-ins approved on the verification page
 	Denials                  int // sign-ins denied there
@@ -121,8 +127,8 @@ type SSO struct {
 
 	mu      sync.Mutex // protects everything below
 	opts    SSOOptions
-	roles   map[SSORole]bool
-	skew    time.Duration // Advance's total
+	roles   map[SSORole]bool // by account and role name, AccountName empty
+	skew    time.Duration    // Advance's total
 	counts  SSOCounts
 	clients map[string]*ssoClient // by client id
 	devices map[string]*ssoDevice // by device code
@@ -188,7 +194,7 @@ func StartSSO(t testing.TB, opts SSOOptions) *SSO {
 		refresh: map[string]string{},
 	}
 	for _, r := range opts.Roles {
-		s.roles[r] = true
+		s.roles[SSORole{AccountID: r.AccountID, RoleName: r.RoleName}] = true
 	}
 	if opts.MotoURL != "" {
 		// moto without signature enforcement takes any key.
@@ -207,6 +213,8 @@ func StartSSO(t testing.TB, opts SSOOptions) *SSO {
 	mux.HandleFunc("GET /start", s.verificationPage)
 	mux.HandleFunc("GET /federation/credentials", s.getRoleCredentials)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /assignment/accounts", s.listAccounts)
+	mux.HandleFunc("GET /assignment/roles", s.listAccountRoles)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
@@ -622,6 +630,102 @@ func (s *SSO) getRoleCredentials(w http.ResponseWriter, r *http.Request) {
 		"sessionToken":    session,
 		"expiration":      now.Add(ttl).UnixMilli(),
 	}})
+}
+
+// listAccounts is the portal's ListAccounts: the accounts of Roles, in
+// their order, max_result (default 10) a page.
+func (s *SSO) listAccounts(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.counts.ListAccounts++
+	e := s.bearer(r)
+	var accounts []map[string]any
+	seen := map[string]bool{}
+	for _, role := range s.opts.Roles {
+		if seen[role.AccountID] {
+			continue
+		}
+		seen[role.AccountID] = true
+		name := role.AccountName
+		if name == "" {
+			name = "account-" + role.AccountID
+		}
+		accounts = append(accounts, map[string]any{"accountId": role.AccountID, "accountName": name, "emailAddress": "aws+" + role.AccountID + "@example.com"})
+	}
+	s.mu.Unlock()
+	if e != nil {
+		e.write(w)
+		return
+	}
+	page, next, e := paginate(r, len(accounts))
+	if e != nil {
+		e.write(w)
+		return
+	}
+	out := map[string]any{"accountList": accounts[page[0]:page[1]]}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listAccountRoles is the portal's ListAccountRoles for account_id.
+func (s *SSO) listAccountRoles(w http.ResponseWriter, r *http.Request) {
+	account := r.URL.Query().Get("account_id")
+	s.mu.Lock()
+	s.counts.ListAccountRoles++
+	e := s.bearer(r)
+	var roles []map[string]any
+	for _, role := range s.opts.Roles {
+		if role.AccountID == account {
+			roles = append(roles, map[string]any{"accountId": account, "roleName": role.RoleName})
+		}
+	}
+	s.mu.Unlock()
+	if e == nil && account == "" {
+		e = invalidRequest("account_id is required")
+	}
+	if e != nil {
+		e.write(w)
+		return
+	}
+	page, next, e := paginate(r, len(roles))
+	if e != nil {
+		e.write(w)
+		return
+	}
+	out := map[string]any{"roleList": roles[page[0]:page[1]]}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// paginate returns the [from, to) of the page that next_token and
+// max_result ask for among n items, and the token of the next page.
+func paginate(r *http.Request, n int) ([2]int, string, *ssoError) {
+	q := r.URL.Query()
+	size := 10
+	if v := q.Get("max_result"); v != "" {
+		m, err := strconv.Atoi(v)
+		if err != nil || m < 1 || m > 100 {
+			return [2]int{}, "", invalidRequest("max_result must be 1 to 100")
+		}
+		size = m
+	}
+	from := 0
+	if v := q.Get("next_token"); v != "" {
+		f, err := strconv.Atoi(strings.TrimPrefix(v, "page-"))
+		if err != nil || f < 0 || f > n {
+			return [2]int{}, "", invalidRequest("bad next_token")
+		}
+		from = f
+	}
+	to := min(from+size, n)
+	next := ""
+	if to < n {
+		next = "page-" + strconv.Itoa(to)
+	}
+	return [2]int{from, to}, next, nil
 }
 
 // mint makes role credentials: moto's AssumeRole when there is a moto,

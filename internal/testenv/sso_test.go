@@ -342,7 +342,7 @@ func TestSSOInvalidClient(t *testing.T) {
 }
 
 func TestSSORoles(t *testing.T) {
-	s := StartSSO(t, SSOOptions{Roles: []SSORole{{"111122223333", "ReadOnly"}}})
+	s := StartSSO(t, SSOOptions{Roles: []SSORole{{AccountID: "111122223333", RoleName: "ReadOnly"}}})
 	_, tok := signIn(t, s, oidcClient(s))
 	portal := portalClient(s)
 	get := func(account, role string) error {
@@ -459,5 +459,42 @@ func TestSSOWithMoto(t *testing.T) {
 	}
 	if aws.ToString(id.Account) != "123456789012" {
 		t.Errorf("account %s", aws.ToString(id.Account))
+	}
+}
+
+func TestSSOListAccountsAndRoles(t *testing.T) {
+	s := StartSSO(t, SSOOptions{Roles: []SSORole{
+		{AccountID: "111111111111", RoleName: "Admin", AccountName: "prod"},
+		{AccountID: "111111111111", RoleName: "ReadOnly"},
+		{AccountID: "222222222222", RoleName: "Dev", AccountName: "sandbox"},
+		{AccountID: "333333333333", RoleName: "Dev"},
+	}})
+	_, tok := signIn(t, s, oidcClient(s))
+	portal := portalClient(s)
+	ctx := context.Background()
+	var accounts []string
+	for p := sso.NewListAccountsPaginator(portal, &sso.ListAccountsInput{AccessToken: tok.AccessToken, MaxResults: aws.Int32(2)}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.AccountList {
+			accounts = append(accounts, aws.ToString(a.AccountId)+"="+aws.ToString(a.AccountName))
+		}
+	}
+	if got := strings.Join(accounts, " "); got != "111111111111=prod 222222222222=sandbox 333333333333=account-333333333333" {
+		t.Fatalf("accounts %s", got)
+	}
+	out, err := portal.ListAccountRoles(ctx, &sso.ListAccountRolesInput{AccessToken: tok.AccessToken, AccountId: aws.String("111111111111")})
+	if err != nil || len(out.RoleList) != 2 || aws.ToString(out.RoleList[1].RoleName) != "ReadOnly" || out.NextToken != nil {
+		t.Fatalf("roles %+v, %v", out, err)
+	}
+	_, err = portal.ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: aws.String("nope")})
+	var ue *ssotypes.UnauthorizedException
+	if !errors.As(err, &ue) {
+		t.Fatalf("a bad token: %v", err)
+	}
+	if c := s.Counts(); c.ListAccounts != 3 || c.ListAccountRoles != 1 {
+		t.Fatalf("counts %+v", c)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -154,19 +155,9 @@ func accountSlug(a credentials.SSOAssignment) string {
 
 // completeSSOSessions completes the names of the config's sso-sessions.
 func completeSSOSessions(app *App) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		cfg, err := app.Config()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		names := make([]string, 0, len(cfg.SSOSessions))
-		for name := range cfg.SSOSessions {
-			names = append(names, name)
-		}
+	return completeFirst(app, func(cfg *awsconfig.Config) []string {
+		names := slices.Collect(maps.Keys(cfg.SSOSessions))
 		slices.Sort(names)
-		return names, cobra.ShellCompDirectiveNoFileComp
-	}
+		return names
+	})
 }

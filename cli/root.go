@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/internal/single"
 )
 
@@ -124,6 +125,18 @@ func profileArg(what string) cobra.PositionalArgs {
 
 // completeProfiles completes profile names from the AWS config.
 func completeProfiles(app *App) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return completeFirst(app, func(cfg *awsconfig.Config) []string {
+		names := make([]string, 0, len(cfg.Profiles))
+		for _, p := range cfg.Profiles {
+			names = append(names, p.Name)
+		}
+		return names
+	})
+}
+
+// completeFirst completes a command's first argument with the names list
+// finds in the config.
+func completeFirst(app *App, list func(*awsconfig.Config) []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
@@ -132,10 +145,6 @@ func completeProfiles(app *App) func(*cobra.Command, []string, string) ([]string
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
-		names := make([]string, 0, len(cfg.Profiles))
-		for _, p := range cfg.Profiles {
-			names = append(names, p.Name)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
+		return list(cfg), cobra.ShellCompDirectiveNoFileComp
 	}
 }

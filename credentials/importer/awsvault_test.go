@@ -167,28 +167,6 @@ func newFileStore(t *testing.T) *keystore.Store {
 	return st
 }
 
-// dirSnapshot records names, sizes, modes, times and contents of dir's files.
-func dirSnapshot(t *testing.T, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "%s %d %v %d %x\n", e.Name(), fi.Size(), fi.Mode(), fi.ModTime().UnixNano(), data)
-	}
-	return b.String()
-}
-
 func TestAWSVaultFile(t *testing.T) {
 	home := t.TempDir()
 	dir := filepath.Join(home, ".awsvault", "keys")
@@ -200,7 +178,7 @@ func TestAWSVaultFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillAWSVault(t, kr)
-	files := dirSnapshot(t, dir)
+	files := testenv.DirSnapshot(t, dir)
 
 	// aws-vault's default folder, found through HOME.
 	opts := AWSVaultOptionsFromEnv(func(k string) string {
@@ -214,7 +192,7 @@ func TestAWSVaultFile(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 	checkImport(t, av, kr, newFileStore(t))
-	if dirSnapshot(t, dir) != files {
+	if testenv.DirSnapshot(t, dir) != files {
 		t.Fatal("aws-vault's files changed")
 	}
 
@@ -284,7 +262,7 @@ func TestAWSVaultFile(t *testing.T) {
 			t.Fatal("the folder was made")
 		}
 	})
-	if dirSnapshot(t, dir) != files {
+	if testenv.DirSnapshot(t, dir) != files {
 		t.Fatal("aws-vault's files changed")
 	}
 }

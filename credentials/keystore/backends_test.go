@@ -74,28 +74,6 @@ func TestFile(t *testing.T) {
 	})
 }
 
-// snapshot records the names, sizes, modes, times and contents of dir's files.
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "%s %d %v %d %x\n", e.Name(), fi.Size(), fi.Mode(), fi.ModTime().UnixNano(), data)
-	}
-	return b.String()
-}
-
 func TestFileWrongPassphrase(t *testing.T) {
 	dir := t.TempDir()
 	s, err := newFileStore(t, dir, "one")
@@ -110,7 +88,7 @@ func TestFileWrongPassphrase(t *testing.T) {
 
 	wrongPassphrase := func(t *testing.T) {
 		t.Helper()
-		before := snapshot(t, dir)
+		before := testenv.DirSnapshot(t, dir)
 		s, err := newFileStore(t, dir, "two")
 		if err != nil {
 			t.Fatalf("Open decrypts nothing and should not fail: %v", err)
@@ -131,7 +109,7 @@ func TestFileWrongPassphrase(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, want)
 			}
 		}
-		if after := snapshot(t, dir); after != before {
+		if after := testenv.DirSnapshot(t, dir); after != before {
 			t.Errorf("a failed Open changed %s:\nbefore:\n%s\nafter:\n%s", dir, before, after)
 		}
 	}

@@ -129,6 +129,9 @@ type OneShot struct {
 	stop   sync.Once
 }
 
+// connKey keys the connection of a request in its context.
+type connKey struct{}
+
 // ServeOnce starts serving target (a secret URL) once, for at most
 // timeout.
 func ServeOnce(target string, timeout time.Duration) (*OneShot, error) {
@@ -152,6 +155,9 @@ func ServeOnce(target string, timeout time.Duration) (*OneShot, error) {
 		Handler:           http.HandlerFunc(o.serve),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          discardLog,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 	}
 	go func() {
 		_ = o.srv.Serve(l)
@@ -174,6 +180,13 @@ func (o *OneShot) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	if r.Method != http.MethodGet || subtle.ConstantTimeCompare([]byte(path), []byte(o.nonce)) != 1 {
+		http.NotFound(w, r)
+		return
+	}
+	// The nonce is in the browser's command line, which other users can
+	// read: a request from another user's socket is refused, and the
+	// link stays for the browser.
+	if c, ok := r.Context().Value(connKey{}).(net.Conn); !ok || !sameUserPeer(c) {
 		http.NotFound(w, r)
 		return
 	}

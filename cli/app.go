@@ -157,14 +157,11 @@ func (a *App) Resolver(mfaToken string) (*credentials.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := credentials.Options{SessionDuration: s.SessionDuration.Duration, RoleDuration: s.RoleDuration.Duration}
-	if v := a.Getenv("AWSTRAY_AWS_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("AWSTRAY_AWS_TIMEOUT=%q is not a duration such as 30s", v)
-		}
-		opts.Timeout = d
+	timeout, err := a.awsTimeout()
+	if err != nil {
+		return nil, err
 	}
+	opts := credentials.Options{SessionDuration: s.SessionDuration.Duration, RoleDuration: s.RoleDuration.Duration, Timeout: timeout}
 	return &credentials.Resolver{
 		Config:   cfg,
 		Store:    st,

@@ -335,6 +335,20 @@ func createCollection(t *testing.T, name string) {
 	if err := svc.Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.CreateWithMasterPassword", 0, props, secret).Store(&coll); err != nil {
 		t.Fatalf("creating collection %s: %v", name, err)
 	}
+	// Gone at the end of the test, so that a second run makes it anew
+	// under the same path.
+	t.Cleanup(func() {
+		conn, err := dbus.ConnectSessionBus()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		var prompt dbus.ObjectPath
+		if err := conn.Object("org.freedesktop.secrets", coll).Call("org.freedesktop.Secret.Collection.Delete", 0).Store(&prompt); err != nil {
+			t.Errorf("deleting collection %s: %v", name, err)
+		}
+	})
 	if want := dbus.ObjectPath("/org/freedesktop/secrets/collection/" + name); coll != want {
 		t.Fatalf("collection %s, want %s", coll, want)
 	}

@@ -36,6 +36,9 @@ type listEntry struct {
 	SourceProfile     string  `json:"source_profile"`
 	MFASerial         string  `json:"mfa_serial"`
 	SSOStartURL       string  `json:"sso_start_url"`
+	SSOSession        string  `json:"sso_session"`
+	SSOAccountID      string  `json:"sso_account_id"`
+	SSORoleName       string  `json:"sso_role_name"`
 	StoredKey         bool    `json:"stored_key"`
 	SessionExpiration *string `json:"session_expiration"`
 	Error             string  `json:"error,omitempty"`
@@ -68,7 +71,10 @@ func runList(app *App, in listInput) error {
 		e.RoleARN = p.RoleARN
 		e.SourceProfile = p.SourceProfile
 		e.MFASerial = p.MFASerial
-		e.SSOStartURL = p.SSOStartURL
+		e.SSOStartURL, e.SSOSession, e.SSOAccountID, e.SSORoleName = p.SSOStartURL, p.SSOSession, p.SSOAccountID, p.SSORoleName
+		if s := cfg.SSOSessions[p.SSOSession]; s != nil && e.SSOStartURL == "" {
+			e.SSOStartURL = s.StartURL // the portal the profile signs in to
+		}
 		ks := state[p.Name]
 		e.StoredKey = ks.StoredKey
 		if !ks.SessionExpires.IsZero() {

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/keystore"
 )
 
 type clearInput struct{ profile string }
@@ -49,12 +52,43 @@ func runClear(app *App, in clearInput) error {
 	if err != nil {
 		return err
 	}
+	signOut(app, st, names)
 	n, err := credentials.ClearSessions(st, names...)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "cleared %d cached session%s\n", n, plural(n))
 	return nil
+}
+
+// signOut ends at AWS the IAM Identity Center sign-ins about to be
+// cleared (those of names, or all), as `aws sso logout` does. A failure is
+// said and the sign-in is dropped here all the same: it is no key, and
+// signing in again replaces it.
+func signOut(app *App, st *keystore.Store, names []string) {
+	keys, err := st.List()
+	if err != nil {
+		return // ClearSessions says why
+	}
+	var r *credentials.Resolver
+	for _, k := range keys {
+		if k.Kind != keystore.KindSSOToken || (len(names) > 0 && !slices.Contains(names, k.Profile)) {
+			continue
+		}
+		if r == nil {
+			if r, err = app.Resolver(""); err != nil {
+				fmt.Fprintf(app.Stderr, "not signing out at AWS: %v\n", err)
+				return
+			}
+		}
+		url, err := r.SSOSignOut(context.Background(), k.Profile)
+		switch {
+		case err != nil:
+			fmt.Fprintf(app.Stderr, "%v; the sign-in is dropped here all the same\n", err)
+		case url != "":
+			fmt.Fprintf(app.Stderr, "signed out of %s\n", url)
+		}
+	}
 }
 
 func plural(n int) string {

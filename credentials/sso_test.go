@@ -174,6 +174,18 @@ func (f *fakeIdC) ListAccounts(_ context.Context, in *sso.ListAccountsInput, _ .
 	return out, nil
 }
 
+func (f *fakeIdC) Logout(_ context.Context, in *sso.LogoutInput, _ ...func(*sso.Options)) (*sso.LogoutOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tok := aws.ToString(in.AccessToken)
+	f.record("Logout %s", tok)
+	if f.revoked[tok] {
+		return nil, &ssotypes.UnauthorizedException{Message: aws.String("Session token not found or invalid")}
+	}
+	f.revoked[tok] = true
+	return &sso.LogoutOutput{}, nil
+}
+
 func (f *fakeIdC) ListAccountRoles(_ context.Context, in *sso.ListAccountRolesInput, _ ...func(*sso.Options)) (*sso.ListAccountRolesOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -571,4 +583,34 @@ func TestSSOAssignments(t *testing.T) {
 	if _, err := h.r.SSOAssignments(context.Background(), "corp"); !errors.Is(err, ErrSSOLoginRequired) || err.Error() != `sso-session "corp" needs an IAM Identity Center sign-in` {
 		t.Fatalf("no way to sign in: %v", err)
 	}
+}
+
+func TestSSOSignOut(t *testing.T) {
+	h := newSSOHarness(t)
+	ctx := context.Background()
+	if url, err := h.r.SSOSignOut(ctx, "session:corp"); url != "" || err != nil {
+		t.Fatalf("nothing to sign out of: %q, %v", url, err)
+	}
+	h.get(t, "dev")
+	h.idc.take()
+	url, err := h.r.SSOSignOut(ctx, "session:corp")
+	if err != nil || url != "https://corp.awsapps.com/start" {
+		t.Fatalf("sign-out: %q, %v", url, err)
+	}
+	eq(t, h.idc.take(), "Logout access-3")
+	// Signed out at AWS already: not an error.
+	if _, err := h.r.SSOSignOut(ctx, "session:corp"); err != nil {
+		t.Fatal(err)
+	}
+	// A portal that cannot be reached: said, with the portal's address.
+	h.r.NewSSO = func(string, string) SSOAPI { return unreachablePortal{h.idc} }
+	if _, err := h.r.SSOSignOut(ctx, "session:corp"); err == nil || !strings.HasPrefix(err.Error(), "signing out of https://corp.awsapps.com/start: cannot reach AWS") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type unreachablePortal struct{ *fakeIdC }
+
+func (unreachablePortal) Logout(context.Context, *sso.LogoutInput, ...func(*sso.Options)) (*sso.LogoutOutput, error) {
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 }

@@ -54,21 +54,7 @@ func newAgentDesk(t testing.TB, config, settingsTOML string) *agentDesk {
 	}
 	d.env = append(env, "DBUS_SESSION_BUS_ADDRESS="+d.bus, "XDG_RUNTIME_DIR="+runtime,
 		"XDG_STATE_HOME="+filepath.Join(d.home, ".state"), "MFA_CALLS="+filepath.Join(d.root, "mfa-calls"))
-	if err := os.MkdirAll(filepath.Join(d.home, ".aws"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(d.home, ".aws", "config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if settingsTOML != "" {
-		dir := filepath.Join(d.home, ".config", "awstray")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "settings.toml"), []byte(settingsTOML), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeHome(t, d.home, config, settingsTOML)
 	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
 	return d
 }

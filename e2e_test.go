@@ -313,3 +313,21 @@ func secretServiceLabels(t *testing.T, env []string) string {
 	}
 	return strings.Join(labels, ", ")
 }
+
+// writeHome writes the AWS config, and the settings file unless
+// settingsTOML is empty, into the home folder of a test desktop.
+func writeHome(t testing.TB, home, config, settingsTOML string) {
+	t.Helper()
+	files := [][2]string{{filepath.Join(home, ".aws", "config"), config}}
+	if settingsTOML != "" {
+		files = append(files, [2]string{filepath.Join(home, ".config", "awstray", "settings.toml"), settingsTOML})
+	}
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(f[0]), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f[0], []byte(f[1]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

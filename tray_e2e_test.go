@@ -64,21 +64,7 @@ func newTrayDesktop(t *testing.T, config, settingsTOML string) *trayDesktop {
 	d.notes = testenv.StartNotificationRecorder(t, d.bus)
 	d.env = append(d.env, d.marker, "DISPLAY="+d.display, "SHELL=/bin/sh", "TERMINAL=xterm", "AWSTRAY_CHECK_INTERVAL=200ms",
 		"AWS_CONFIG_FILE="+filepath.Join(d.home, ".aws", "config"), "NO_AT_BRIDGE=1")
-	if err := os.MkdirAll(filepath.Join(d.home, ".aws"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(d.home, ".aws", "config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if settingsTOML != "" {
-		dir := filepath.Join(d.home, ".config", "awstray")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "settings.toml"), []byte(settingsTOML), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeHome(t, d.home, config, settingsTOML)
 	return d
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/internal/testenv"
 )
 
 func TestBrowserCommands(t *testing.T) {
@@ -47,7 +49,7 @@ func TestOpenURLNothingFound(t *testing.T) {
 // before it exits, and it gets the URL as its argument.
 func TestOpenURLStartsAndReturns(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
-		t.Skip("needs /bin/sh")
+		testenv.Missing(t, "/bin/sh, to run the stand-in browser")
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "argv")

@@ -265,3 +265,10 @@ func (e *timeoutError) Error() string {
 }
 
 func (e *timeoutError) Is(target error) bool { return target == ErrTimeout }
+
+// NewWith wraps any keyring.Keyring as a Store named backend, with the
+// given per-call timeout (DefaultTimeout when zero). Tests use it to put a
+// fault-injecting keyring under the code that stores credentials.
+func NewWith(backend string, kr keyring.Keyring, timeout time.Duration) *Store {
+	return newStore(backend, kr, timeout, "")
+}

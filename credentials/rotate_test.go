@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func (f *fakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInpu
 	if f.deleteErr != nil {
 		return nil, f.deleteErr
 	}
-	f.keys = without(f.keys, aws.ToString(in.AccessKeyId))
+	f.keys = slices.DeleteFunc(f.keys, func(k string) bool { return k == aws.ToString(in.AccessKeyId) })
 	return &iam.DeleteAccessKeyOutput{}, nil
 }
 

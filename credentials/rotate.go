@@ -93,7 +93,7 @@ func (r *Resolver) Rotate(ctx context.Context, profile string) (Rotation, error)
 		if err == nil {
 			bp = &b
 		}
-		res, err := x.resume(ctx, bp)
+		res, err := x.resume(ctx, bp, err)
 		if err != nil {
 			return rot, err
 		}
@@ -217,14 +217,15 @@ func (x *rotator) finish() error {
 }
 
 // resume settles a rotation an earlier run left unfinished. b is its
-// backup item, nil when unreadable. It keeps whichever key is stored (or
-// kept aside) and signs, deletes from IAM the keys that are neither that
-// one nor there before the rotation began, and drops the backup — or, when
-// the keyring and IAM do not say which key to keep, deletes nothing and
-// names every key.
-func (x *rotator) resume(ctx context.Context, b *rotationBackup) (Resumed, error) {
+// backup item, nil when unreadable (backupErr says why). It keeps whichever
+// key is stored (or kept aside) and signs, deletes from IAM the old key and
+// the keys the rotation made and no item holds, never one that was there
+// before the rotation and is not the old key, and drops the backup — or,
+// when the keyring and IAM do not say which key to keep, deletes nothing
+// and names every key.
+func (x *rotator) resume(ctx context.Context, b *rotationBackup, backupErr error) (Resumed, error) {
 	s := x.r.Store
-	v := verdict{profile: x.profile, backup: b}
+	v := verdict{profile: x.profile, backup: b, backupErr: backupErr}
 	v.stored, v.storedErr = readKey(s, x.profile)
 	if errors.Is(v.storedErr, keystore.ErrTimeout) {
 		return Resumed{}, fmt.Errorf("finishing an unfinished rotation of profile %q: %w", x.profile, v.storedErr)
@@ -310,7 +311,7 @@ func (x *rotator) resume(ctx context.Context, b *rotationBackup) (Resumed, error
 		// The new key is stored and signs: the old one goes, as do keys
 		// the rotation made and did not store. A key that was in IAM
 		// before the rotation is never deleted unless it is the old key.
-		if slices.Contains(b.before, k.AccessKeyID) && slices.Contains(v.ids, b.key.AccessKeyID) {
+		if b.key.AccessKeyID != k.AccessKeyID && slices.Contains(b.before, k.AccessKeyID) && slices.Contains(v.ids, b.key.AccessKeyID) {
 			return Resumed{}, v.undecided()
 		}
 		del := made(v.ids, b.before, k.AccessKeyID)
@@ -353,6 +354,7 @@ type verdict struct {
 	storedErr   error
 	storedSigns bool
 	backup      *rotationBackup
+	backupErr   error
 	backupSigns bool
 	ids         []string
 	listed      bool
@@ -364,7 +366,7 @@ func (v verdict) undecided() error {
 	case errors.Is(v.storedErr, ErrNoKey):
 		stored = "none"
 	case v.storedErr != nil:
-		stored = "unreadable"
+		stored = "unreadable (" + v.storedErr.Error() + ")"
 	case v.storedSigns:
 		stored = mask(v.stored.AccessKeyID) + " (signs)"
 	default:
@@ -372,7 +374,7 @@ func (v verdict) undecided() error {
 	}
 	switch {
 	case v.backup == nil:
-		backup = "unreadable"
+		backup = "unreadable (" + v.backupErr.Error() + ")"
 	case v.backupSigns:
 		backup = mask(v.backup.key.AccessKeyID) + " (signs)"
 	case v.storedSigns:

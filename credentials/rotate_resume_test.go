@@ -115,7 +115,7 @@ func TestRotateFinishesUnfinished(t *testing.T) {
 		other, _ := e.createKey(t, old.AccessKeyID, old.SecretAccessKey)
 		_, err := e.r.Rotate(ctx, "bob")
 		noSecretIn(t, err, old.SecretAccessKey)
-		want := fmt.Sprintf(`an earlier rotate of profile "bob" did not finish, and which key to keep is not certain: stored key %s (signs), previous key unreadable, keys in IAM %s; nothing was deleted: delete the key not in use in IAM (or store a working one with awstray add bob), then run awstray rotate bob again`,
+		want := fmt.Sprintf(`an earlier rotate of profile "bob" did not finish, and which key to keep is not certain: stored key %s (signs), previous key unreadable (reading the previous key of profile "bob": stored item is not valid: malformed JSON), keys in IAM %s; nothing was deleted: delete the key not in use in IAM (or store a working one with awstray add bob), then run awstray rotate bob again`,
 			MaskAccessKeyID(old.AccessKeyID), maskAll(e.iamKeys(t, old.AccessKeyID, old.SecretAccessKey)))
 		if err == nil || err.Error() != want {
 			t.Fatalf("got  %v\nwant %s", err, want)

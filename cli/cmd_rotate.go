@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -21,8 +22,12 @@ func newRotateCmd(app *App) *cobra.Command {
 		Short: "Replace the stored access key with a new one",
 		Long: `Create a new access key for the IAM user of PROFILE, store it in the keyring,
 check that it works, then delete the old key from IAM. Cached sessions made
-with the old key are dropped. If a step fails, nothing is deleted that was not
-replaced, and the message says which key is where.
+with the old key are dropped. Until the end the old key is kept aside in the
+keyring, so no step can lose the only working key. If a step fails (or the
+process is killed), nothing is deleted that was not replaced, the message says
+which key is where, and running rotate again finishes the rotation: the key
+that is stored and works stays, the other goes. When that is not certain,
+rotate names every key and deletes none.
 
 IAM allows two keys per user: rotate needs one free slot.`,
 		Args:              profileArg("rotate"),
@@ -44,9 +49,25 @@ func runRotate(app *App, in rotateInput) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rot, err := r.Rotate(ctx, in.profile)
+	if res := rot.Resumed; res != nil {
+		fmt.Fprintf(app.Stderr, "finished an earlier rotate of %s: kept %s%s\n", in.profile, MaskKey(res.Kept), deletedFromIAM(res.Deleted))
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(app.Stderr, "rotated the key of %s: %s replaced by %s\n", in.profile, MaskKey(rot.OldAccessKeyID), MaskKey(rot.NewAccessKeyID))
+	if rot.NewAccessKeyID != "" {
+		fmt.Fprintf(app.Stderr, "rotated the key of %s: %s replaced by %s\n", in.profile, MaskKey(rot.OldAccessKeyID), MaskKey(rot.NewAccessKeyID))
+	}
 	return nil
+}
+
+func deletedFromIAM(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	m := make([]string, len(ids))
+	for i, id := range ids {
+		m[i] = MaskKey(id)
+	}
+	return ", deleted " + strings.Join(m, ", ") + " from IAM"
 }

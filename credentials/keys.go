@@ -1,8 +1,10 @@
 package credentials
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 
@@ -44,17 +46,123 @@ func isAlnum(s string) bool {
 }
 
 // SaveKey stores the long-term key of profile and drops the profile's cached
-// sessions, which the previous key made.
+// sessions, which the previous key made. An error after the key was stored
+// says so.
 func SaveKey(s *keystore.Store, profile string, accessKeyID string, secret Secret) error {
 	if err := ValidateKey(accessKeyID, secret); err != nil {
 		return err
 	}
-	c := Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret}
-	if err := s.Set(keystore.Key{Kind: keystore.KindKey, Profile: profile}, encode(c, ""), "awstray key for profile "+profile); err != nil {
+	if err := writeKey(s, profile, Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret}); err != nil {
 		return fmt.Errorf("storing the key of profile %q: %w", profile, err)
 	}
-	_, err := ClearSessions(s, profile)
-	return err
+	if _, err := ClearSessions(s, profile); err != nil {
+		return fmt.Errorf("the key of profile %q is stored, but its cached sessions were not dropped: %w", profile, err)
+	}
+	return nil
+}
+
+// writeKey stores c as the long-term key of profile, sessions untouched.
+// Its error is the store's, which names the item.
+func writeKey(s *keystore.Store, profile string, c Credentials) error {
+	return s.Set(keystore.Key{Kind: keystore.KindKey, Profile: profile}, encode(c, ""), "awstray key for profile "+profile)
+}
+
+// readKey returns the stored key of profile: a *NoKeyError when there is
+// none, an error matching keystore.ErrTimeout when the keyring does not
+// answer, and another error when the item is there but unreadable.
+func readKey(s *keystore.Store, profile string) (Credentials, error) {
+	b, err := s.Get(keystore.Key{Kind: keystore.KindKey, Profile: profile})
+	if errors.Is(err, keystore.ErrNotFound) {
+		return Credentials{}, &NoKeyError{Profile: profile}
+	}
+	if err != nil {
+		return Credentials{}, err
+	}
+	c, _, err := decode(b)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("reading the key of profile %q: %w", profile, err)
+	}
+	return c, nil
+}
+
+// keyBackup is the keyring encoding of a rotation's backup item: the key
+// that was stored when the rotation began, and the access key IDs IAM held
+// then, so that a later run can tell the key the rotation created from
+// keys that were there before.
+type keyBackup struct {
+	V      int      `json:"v"`
+	AKID   string   `json:"a"`
+	Secret string   `json:"s"`
+	Before []string `json:"iam"`
+}
+
+// rotationBackup is a decoded backup item.
+type rotationBackup struct {
+	key    Credentials
+	before []string
+}
+
+func writeBackup(s *keystore.Store, profile string, b rotationBackup) error {
+	data, _ := json.Marshal(keyBackup{V: 1, AKID: b.key.AccessKeyID, Secret: b.key.SecretAccessKey.Reveal(), Before: b.before}) // strings always marshal
+	k := keystore.Key{Kind: keystore.KindKeyBackup, Profile: profile}
+	if err := s.Set(k, data, "awstray previous key for profile "+profile+" (an unfinished rotate)"); err != nil {
+		return fmt.Errorf("keeping the old key of profile %q aside: %w", profile, err)
+	}
+	return nil
+}
+
+// errNoBackup is readBackup's error when there is no backup item.
+var errNoBackup = errors.New("no backup item")
+
+// readBackup returns the backup item of profile: errNoBackup when there is
+// none, an error matching keystore.ErrTimeout when the keyring does not
+// answer, another error when the item is there but unreadable.
+func readBackup(s *keystore.Store, profile string) (rotationBackup, error) {
+	data, err := s.Get(keystore.Key{Kind: keystore.KindKeyBackup, Profile: profile})
+	if errors.Is(err, keystore.ErrNotFound) {
+		return rotationBackup{}, errNoBackup
+	}
+	if err != nil {
+		return rotationBackup{}, err
+	}
+	var b keyBackup
+	if err := json.Unmarshal(data, &b); err != nil {
+		return rotationBackup{}, fmt.Errorf("reading the previous key of profile %q: stored item is not valid: %w", profile, errNoValues(err))
+	}
+	if b.V != 1 || b.AKID == "" || b.Secret == "" {
+		return rotationBackup{}, fmt.Errorf("reading the previous key of profile %q: stored item has no key", profile)
+	}
+	return rotationBackup{key: Credentials{AccessKeyID: b.AKID, SecretAccessKey: NewSecret(b.Secret)}, before: b.Before}, nil
+}
+
+func removeBackup(s *keystore.Store, profile string) error {
+	if err := s.Remove(keystore.Key{Kind: keystore.KindKeyBackup, Profile: profile}); err != nil {
+		return fmt.Errorf("dropping the previous key of profile %q: %w", profile, err)
+	}
+	return nil
+}
+
+// RotationBackup returns the key an unfinished `rotate` of profile kept
+// aside: the key that was stored when it began. ErrNoKey when there is
+// none. `awstray rotate PROFILE` finishes the rotation and drops it.
+func RotationBackup(s *keystore.Store, profile string) (accessKeyID string, secret Secret, err error) {
+	b, err := readBackup(s, profile)
+	if errors.Is(err, errNoBackup) {
+		return "", Secret{}, fmt.Errorf("no unfinished rotation of profile %q: %w", profile, ErrNoKey)
+	}
+	if err != nil {
+		return "", Secret{}, err
+	}
+	return b.key.AccessKeyID, b.key.SecretAccessKey, nil
+}
+
+// MaskAccessKeyID shows an access key ID as ****************ABCD: enough to
+// tell keys apart, as AWS's console does.
+func MaskAccessKeyID(id string) string {
+	if len(id) <= 4 {
+		return strings.Repeat("*", len(id))
+	}
+	return strings.Repeat("*", len(id)-4) + id[len(id)-4:]
 }
 
 // StoredAccessKeyID returns the access key ID stored for profile, for
@@ -77,27 +185,27 @@ func StoredAccessKeyID(s *keystore.Store, profile string) (string, error) {
 // StoredKey returns the long-term key stored for profile; ErrNoKey when
 // none is. Callers that only show the key use StoredAccessKeyID.
 func StoredKey(s *keystore.Store, profile string) (accessKeyID string, secret Secret, err error) {
-	b, err := s.Get(keystore.Key{Kind: keystore.KindKey, Profile: profile})
-	if errors.Is(err, keystore.ErrNotFound) {
-		return "", Secret{}, &NoKeyError{Profile: profile}
-	}
+	c, err := readKey(s, profile)
 	if err != nil {
 		return "", Secret{}, err
-	}
-	c, _, err := decode(b)
-	if err != nil {
-		return "", Secret{}, fmt.Errorf("reading the key of profile %q: %w", profile, err)
 	}
 	return c.AccessKeyID, c.SecretAccessKey, nil
 }
 
-// RemoveKey deletes the stored key of profile and its cached sessions.
-// It reports ErrNoKey when there was no key.
+// RemoveKey deletes the stored key of profile, the key an unfinished
+// rotation kept aside, and the profile's cached sessions. It reports
+// ErrNoKey when there was neither key.
 func RemoveKey(s *keystore.Store, profile string) error {
 	k := keystore.Key{Kind: keystore.KindKey, Profile: profile}
-	if _, err := s.Get(k); errors.Is(err, keystore.ErrNotFound) {
-		return &NoKeyError{Profile: profile}
-	} else if err != nil {
+	_, err := s.Get(k)
+	switch {
+	case errors.Is(err, keystore.ErrNotFound):
+		if _, err := s.Get(keystore.Key{Kind: keystore.KindKeyBackup, Profile: profile}); errors.Is(err, keystore.ErrNotFound) {
+			return &NoKeyError{Profile: profile}
+		} else if err != nil {
+			return err
+		}
+	case err != nil:
 		return err
 	}
 	if _, err := ClearSessions(s, profile); err != nil {
@@ -106,7 +214,7 @@ func RemoveKey(s *keystore.Store, profile string) error {
 	if err := s.Remove(k); err != nil {
 		return fmt.Errorf("removing the key of profile %q: %w", profile, err)
 	}
-	return nil
+	return removeBackup(s, profile)
 }
 
 // ClearSessions drops the cached sessions of the named profiles, or of every
@@ -141,6 +249,9 @@ func ClearSessions(s *keystore.Store, profiles ...string) (int, error) {
 // KeyringState is what the keyring holds for one profile.
 type KeyringState struct {
 	StoredKey bool
+	// UnfinishedRotation: a `rotate` stopped before it finished and kept
+	// the previous key aside; `awstray rotate PROFILE` finishes it.
+	UnfinishedRotation bool
 	// SessionExpires is the expiry of the profile's valid cached session
 	// (its role session, or its base session); zero when there is none.
 	SessionExpires time.Time
@@ -158,6 +269,8 @@ func ReadKeyringState(s *keystore.Store, now time.Time) (map[string]KeyringState
 		switch k.Kind {
 		case keystore.KindKey:
 			st.StoredKey = true
+		case keystore.KindKeyBackup:
+			st.UnfinishedRotation = true
 		case keystore.KindSession, keystore.KindRole:
 			b, err := s.Get(k)
 			if err != nil {

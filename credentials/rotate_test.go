@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,16 +14,20 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// fakeIAM creates one key and fails where told.
+// fakeIAM holds the keys of one user (at first the harness's key of
+// "plain"), creates one key and fails where told.
 type fakeIAM struct {
 	createErr, deleteErr error
-	deleted              []string
+	keys, deleted        []string
 }
+
+func newFakeIAM() *fakeIAM { return &fakeIAM{keys: []string{"AKIAPLAINKEY000000000"}} }
 
 func (f *fakeIAM) CreateAccessKey(context.Context, *iam.CreateAccessKeyInput, ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
 	if f.createErr != nil {
 		return nil, f.createErr
 	}
+	f.keys = append(f.keys, "AKIANEWKEY0000000001")
 	return &iam.CreateAccessKeyOutput{AccessKey: &iamtypes.AccessKey{AccessKeyId: aws.String("AKIANEWKEY0000000001"), SecretAccessKey: aws.String("new-secret-0123456789abcdef")}}, nil
 }
 
@@ -31,7 +36,16 @@ func (f *fakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInpu
 	if f.deleteErr != nil {
 		return nil, f.deleteErr
 	}
+	f.keys = slices.DeleteFunc(f.keys, func(k string) bool { return k == aws.ToString(in.AccessKeyId) })
 	return &iam.DeleteAccessKeyOutput{}, nil
+}
+
+func (f *fakeIAM) ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
+	out := &iam.ListAccessKeysOutput{}
+	for _, k := range f.keys {
+		out.AccessKeyMetadata = append(out.AccessKeyMetadata, iamtypes.AccessKeyMetadata{AccessKeyId: aws.String(k)})
+	}
+	return out, nil
 }
 
 // stsAnswering is an STS endpoint whose GetCallerIdentity always succeeds
@@ -49,7 +63,7 @@ func TestRotate(t *testing.T) {
 	ctx := context.Background()
 	t.Run("the new key replaces the old one", func(t *testing.T) {
 		h := newHarness(t)
-		f := &fakeIAM{}
+		f := newFakeIAM()
 		h.r.NewIAM = func(Credentials) IAMAPI { return f }
 		url := stsAnswering(t)
 		h.r.Getenv = func(k string) string { return map[string]string{"AWS_ENDPOINT_URL_STS": url}[k] }
@@ -70,7 +84,8 @@ func TestRotate(t *testing.T) {
 	})
 	t.Run("IAM refuses a new key: nothing changes", func(t *testing.T) {
 		h := newHarness(t)
-		f := &fakeIAM{createErr: &smithy.GenericAPIError{Code: "LimitExceeded", Message: "Cannot exceed quota for AccessKeysPerUser: 2"}}
+		f := newFakeIAM()
+		f.createErr = &smithy.GenericAPIError{Code: "LimitExceeded", Message: "Cannot exceed quota for AccessKeysPerUser: 2"}
 		h.r.NewIAM = func(Credentials) IAMAPI { return f }
 		_, err := h.r.Rotate(ctx, "plain")
 		if err == nil || err.Error() != "creating a new access key: LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2" {
@@ -82,12 +97,13 @@ func TestRotate(t *testing.T) {
 	})
 	t.Run("the old key cannot be deleted: the new one is kept, the message says so", func(t *testing.T) {
 		h := newHarness(t)
-		f := &fakeIAM{deleteErr: &smithy.GenericAPIError{Code: "AccessDenied", Message: "not allowed"}}
+		f := newFakeIAM()
+		f.deleteErr = &smithy.GenericAPIError{Code: "AccessDenied", Message: "not allowed"}
 		h.r.NewIAM = func(Credentials) IAMAPI { return f }
 		url := stsAnswering(t)
 		h.r.Getenv = func(k string) string { return map[string]string{"AWS_ENDPOINT_URL_STS": url}[k] }
 		_, err := h.r.Rotate(ctx, "plain")
-		want := "the new key AKIANEWKEY0000000001 is stored and works, but deleting the old key AKIAPLAINKEY000000000 failed: AccessDenied: not allowed; delete it in IAM"
+		want := "the new key ****************0001 is stored and works, but deleting the old key *****************0000 failed (AccessDenied: not allowed); run awstray rotate plain again to finish"
 		if err == nil || err.Error() != want {
 			t.Fatalf("got %v\nwant %s", err, want)
 		}

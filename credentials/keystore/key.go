@@ -17,10 +17,13 @@ const (
 	KindSession  Kind = "session"   // a cached GetSessionToken base session
 	KindRole     Kind = "role"      // a cached AssumeRole session
 	KindSSOToken Kind = "sso-token" // a cached IAM Identity Center token
+	// KindKeyBackup is the previous long-term key, kept while a rotation
+	// runs so that no step can lose the only working key.
+	KindKeyBackup Kind = "key-backup"
 )
 
 // kinds lists the kinds ParseKey accepts.
-var kinds = []Kind{KindKey, KindSession, KindRole, KindSSOToken}
+var kinds = []Kind{KindKey, KindSession, KindRole, KindSSOToken, KindKeyBackup}
 
 // keyVersion is the first segment of every key. A new scheme gets a new
 // version; items of other versions are foreign to this one.

@@ -231,7 +231,9 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 			// session needs only one read.
 			s.verify = func(kr keyring.Keyring) error { return verifyCanary(kr, fileDir) }
 		case BackendKeyctl:
-			kr = &keyctlLocked{Keyring: kr}
+			// The lock's wait ends a little before the call's own bound, so
+			// that a held lock is reported as such, not as a silent backend.
+			kr = &keyctlLocked{Keyring: kr, timeout: o.Timeout * 9 / 10}
 		case BackendWinCred:
 			kr = &chunkedKeyring{Keyring: kr, max: wincredMaxBlob}
 		}

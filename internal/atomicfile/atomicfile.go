@@ -56,7 +56,7 @@ func Edit(path string, perm fs.FileMode, edit func(old []byte, exists bool) ([]b
 	}
 	unlock, err := filelock.Lock(lockPath(target), LockTimeout)
 	if err != nil {
-		return fmt.Errorf("waiting for another writer of %s: %w", path, err)
+		return fmt.Errorf("locking %s for writing: %w", path, err)
 	}
 	defer unlock()
 

@@ -34,7 +34,11 @@ type App struct {
 
 	cfg      *awsconfig.Config
 	settings *settings.Settings
-	store    *keystore.Store
+	// settingsErr says what in the settings file could not be used (the
+	// rest is in settings); warned is set once that was said.
+	settingsErr *settings.FileError
+	warned      bool
+	store       *keystore.Store
 	// passphrase asks for the file keyring's passphrase; nil: on the
 	// terminal.
 	passphrase func() (string, error)
@@ -82,36 +86,58 @@ func (a *App) Config() (*awsconfig.Config, error) {
 	return cfg, nil
 }
 
-// Settings loads awstray's settings once.
+// Settings loads awstray's settings once. A file with bad values gives
+// every value that is good, and stderr says once what was wrong: a typo in
+// one setting does not stop the commands. The exception is the keyring
+// backend: when its setting cannot be read (and AWSTRAY_BACKEND does not
+// name one), Settings fails, since any backend chosen in its place could be
+// the wrong keyring. A file that cannot be read at all is an error too.
 func (a *App) Settings() (settings.Settings, error) {
-	if a.settings != nil {
-		return *a.settings, nil
+	if a.settings == nil {
+		path, err := settings.Path(a.Getenv)
+		if err != nil {
+			return settings.Settings{}, err
+		}
+		s, err := settings.Load(path)
+		var fe *settings.FileError
+		if err != nil && !errors.As(err, &fe) {
+			return settings.Settings{}, err
+		}
+		a.settings, a.settingsErr = &s, fe
 	}
-	path, err := settings.Path(a.Getenv)
-	if err != nil {
-		return settings.Settings{}, err
+	if fe := a.settingsErr; fe != nil {
+		if fe.Bad("backend") && a.Getenv("AWSTRAY_BACKEND") == "" {
+			return *a.settings, fmt.Errorf("%w; awstray does not guess the keyring backend: fix the file or set AWSTRAY_BACKEND", fe)
+		}
+		if !a.warned {
+			a.warned = true
+			fmt.Fprintf(a.Stderr, "awstray: warning: %s; the other settings apply\n", oneLine(fe.Error()))
+		}
 	}
-	s, err := settings.Load(path)
-	if err != nil {
-		return settings.Settings{}, err
-	}
-	a.settings = &s
-	return s, nil
+	return *a.settings, nil
 }
 
 // Store opens the keyring once: AWSTRAY_BACKEND, else the settings' backend,
-// else the best reachable one.
+// else the best reachable one — which is then written into the settings
+// when the first key is stored in it, so that the keys are looked for
+// there from then on.
 func (a *App) Store() (*keystore.Store, error) {
 	if a.store != nil {
 		return a.store, nil
 	}
 	opts := keystore.OptionsFromEnv(a.Getenv)
+	chosenBy := "AWSTRAY_BACKEND"
 	if opts.Backend == "" {
 		s, err := a.Settings()
 		if err != nil {
 			return nil, err
 		}
 		opts.Backend = s.Backend
+		path, _ := settings.Path(a.Getenv)
+		chosenBy = "backend in " + path
+	}
+	if opts.Backend == "" {
+		opts.Remember = a.rememberBackend
 	}
 	if opts.FilePassphrase == nil {
 		opts.FilePassphrase = a.askPassphrase
@@ -120,11 +146,29 @@ func (a *App) Store() (*keystore.Store, error) {
 		}
 	}
 	st, err := keystore.Open(opts)
+	var ue *keystore.UnavailableError
+	if errors.As(err, &ue) {
+		return nil, fmt.Errorf("%w (chosen by %s); start it, or choose another backend there: awstray does not switch keyrings by itself", err, chosenBy)
+	}
 	if err != nil {
 		return nil, err
 	}
 	a.store = st
 	return st, nil
+}
+
+// rememberBackend writes the backend auto-detection chose into the
+// settings, once the first key is stored in it, and says so.
+func (a *App) rememberBackend(backend, why string) {
+	path, err := settings.Path(a.Getenv)
+	if err == nil {
+		err = settings.Set(path, "backend", settings.Quote(backend))
+	}
+	if err != nil {
+		fmt.Fprintf(a.Stderr, "awstray: using the %s keyring (%s); saving it as the backend failed: %s\n", backend, why, oneLine(err.Error()))
+		return
+	}
+	fmt.Fprintf(a.Stderr, "awstray: using the %s keyring (%s); saved as backend in %s\n", backend, why, path)
 }
 
 func (a *App) askPassphrase() (string, error) {

@@ -35,19 +35,32 @@ func runTray(app *App) error {
 		return err
 	}
 	defer release()
+	o, err := trayOptions(app)
+	if err != nil {
+		return err
+	}
+	return tray.Run(o)
+}
 
+// trayOptions loads what the tray starts from: the settings — with a bad
+// value the tray shows the error and keeps every other setting, above all
+// the keyring backend — and the keyring they name.
+func trayOptions(app *App) (tray.RunOptions, error) {
 	setPath, err := settings.Path(app.Getenv)
 	if err != nil {
-		return err
+		return tray.RunOptions{}, err
 	}
-	s, setErr := settings.Load(setPath)
-	if setErr != nil {
-		s = settings.Settings{} // the tray shows the error and uses the defaults
+	s, err := app.Settings()
+	if err != nil {
+		return tray.RunOptions{}, err
 	}
-	app.settings = &s
+	var setErr error
+	if app.settingsErr != nil {
+		setErr = app.settingsErr
+	}
 	cfgPath, err := awsconfig.DefaultPath(app.Getenv)
 	if err != nil {
-		return err
+		return tray.RunOptions{}, err
 	}
 	// The file keyring's passphrase comes from a dialog: a tray has no
 	// terminal.
@@ -61,13 +74,13 @@ func runTray(app *App) error {
 	}
 	st, err := app.Store()
 	if err != nil {
-		return err
+		return tray.RunOptions{}, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("finding this program's path: %w", err)
+		return tray.RunOptions{}, fmt.Errorf("finding this program's path: %w", err)
 	}
-	return tray.Run(tray.RunOptions{
+	return tray.RunOptions{
 		Store:        st,
 		ConfigPath:   cfgPath,
 		SettingsPath: setPath,
@@ -75,5 +88,5 @@ func runTray(app *App) error {
 		SettingsErr:  setErr,
 		Getenv:       app.Getenv,
 		Exe:          exe,
-	})
+	}, nil
 }

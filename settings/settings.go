@@ -1,18 +1,19 @@
 // Package settings reads awstray's own settings: a small, hand-editable
-// TOML file in the user's config folder. Missing keys take defaults; a bad
-// value is an error naming the key, and the caller falls back to defaults.
+// TOML file in the user's config folder. Missing keys take defaults. Each
+// key is decoded on its own: a bad value is reported with its line and
+// leaves that one setting at its default, never the others — above all not
+// the keyring backend, which decides where keys are.
 package settings
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"github.com/awstray/awstray/internal/atomicfile"
 )
@@ -75,24 +76,6 @@ func (s Settings) WithDefaults() Settings {
 	return s
 }
 
-// Validate checks values a TOML type cannot.
-func (s Settings) Validate() error {
-	switch s.ExportFormat {
-	case "", "env", "env-no-export", "fish", "powershell", "windows-cmd":
-	default:
-		return fmt.Errorf("export_format %q is not one of env, env-no-export, fish, powershell, windows-cmd", s.ExportFormat)
-	}
-	switch s.Dialogs {
-	case "", "auto", "zenity", "kdialog", "osascript", "powershell", "ykman":
-	default:
-		return fmt.Errorf("dialogs %q is not one of auto, zenity, kdialog, osascript, powershell, ykman", s.Dialogs)
-	}
-	if s.Dialogs == "ykman" && s.YkmanAccount == "" {
-		return errors.New("dialogs = \"ykman\" needs ykman_account")
-	}
-	return nil
-}
-
 // Duration is a time.Duration written as "8h" or "45m" in the file.
 type Duration struct{ time.Duration }
 
@@ -128,84 +111,105 @@ func Path(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "awstray", "settings.toml"), nil
 }
 
-// Load reads the settings at path; a missing file gives the defaults.
+// Load reads the settings at path; a missing file gives the defaults. When
+// part of the file cannot be used the error is a *FileError, and the
+// Settings returned with it hold every setting that could: the caller
+// keeps them and says what was wrong. Any other error (the file cannot be
+// read) comes with the zero Settings.
 func Load(path string) (Settings, error) {
-	var s Settings
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
+		return Settings{}, nil
 	}
 	if err != nil {
-		return s, fmt.Errorf("reading settings: %w", err)
+		return Settings{}, fmt.Errorf("reading settings: %w", err)
 	}
-	md, err := toml.Decode(string(b), &s)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return Settings{}, fmt.Errorf("%s:%d: %s", path, pe.Position.Line, pe.Message)
-		}
-		return Settings{}, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "toml: "))
-	}
-	if un := md.Undecoded(); len(un) > 0 {
-		return Settings{}, fmt.Errorf("%s: unknown setting %q", path, un[0].String())
-	}
-	if err := s.Validate(); err != nil {
-		return Settings{}, fmt.Errorf("%s: %w", path, err)
+	s, problems := decode(string(b))
+	if len(problems) > 0 {
+		return s, &FileError{Path: path, Problems: problems}
 	}
 	return s, nil
 }
 
 // Set writes one top-level setting into the file at path, keeping every
 // other line (comments included) as it is: the line that sets key is
-// replaced, or the setting is appended. value is a TOML value, quoted as
-// needed by the caller (use Quote for strings).
+// replaced, or the setting is appended before the first table. value is a
+// TOML value, quoted as needed by the caller (use Quote for strings). A
+// value that would not load is refused and nothing is written; problems
+// the file already had elsewhere stay as they are. The write is atomic,
+// takes the writers' lock, keeps a symbolic link and, should the person
+// save the file meanwhile, is made again on what they saved.
 func Set(path, key, value string) error {
-	b, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("reading settings: %w", err)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("writing settings: %w", err)
 	}
-	lines := strings.SplitAfter(string(b), "\n")
+	var refused error
+	err := atomicfile.Edit(path, 0o600, func(old []byte, _ bool) ([]byte, error) {
+		out := setLine(string(old), key, value)
+		if p, ok := newProblem(string(old), out); ok {
+			refused = fmt.Errorf("setting %s: the result would not load: %s", key, p.Msg)
+			return nil, refused
+		}
+		return []byte(out), nil
+	})
+	if refused != nil {
+		return refused
+	}
+	if err != nil {
+		return fmt.Errorf("writing settings: %w", err)
+	}
+	return nil
+}
+
+// setLine returns text with key set to value.
+func setLine(text, key, value string) string {
+	lines := strings.SplitAfter(text, "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
 	line := key + " = " + value + "\n"
-	done := false
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, "[") {
 			break // a table starts: top-level keys end here
 		}
-		if k, _, ok := strings.Cut(t, "="); ok && strings.TrimSpace(k) == key {
-			lines[i], done = line, true
+		if lineKey(l) == key {
+			lines[i] = line
+			return strings.Join(lines, "")
+		}
+	}
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+		lines[n-1] += "\n"
+	}
+	// Before the first table, if any.
+	at := len(lines)
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "[") {
+			at = i
 			break
 		}
 	}
-	if !done {
-		if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
-			lines[n-1] += "\n"
+	lines = append(lines[:at], append([]string{line}, lines[at:]...)...)
+	return strings.Join(lines, "")
+}
+
+// newProblem returns a problem that after has and before had not (lines
+// aside: an appended line moves none, a replaced one none either).
+func newProblem(before, after string) (Problem, bool) {
+	_, had := decode(before)
+	seen := map[string]int{}
+	for _, p := range had {
+		seen[p.Key+"\x00"+p.Msg]++
+	}
+	_, has := decode(after)
+	for _, p := range has {
+		k := p.Key + "\x00" + p.Msg
+		if seen[k] == 0 {
+			return p, true
 		}
-		// Before the first table, if any.
-		at := len(lines)
-		for i, l := range lines {
-			if strings.HasPrefix(strings.TrimSpace(l), "[") {
-				at = i
-				break
-			}
-		}
-		lines = append(lines[:at], append([]string{line}, lines[at:]...)...)
+		seen[k]--
 	}
-	out := strings.Join(lines, "")
-	var check Settings
-	if _, err := toml.Decode(out, &check); err != nil {
-		return fmt.Errorf("setting %s: the result would not parse: %w", key, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("writing settings: %w", err)
-	}
-	if err := atomicfile.Write(path, []byte(out), 0o600); err != nil {
-		return fmt.Errorf("writing settings: %w", err)
-	}
-	return nil
+	return Problem{}, false
 }
 
 // Quote makes s a TOML basic string.
@@ -244,18 +248,21 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # ykman_account = "AWS:me@work"
 `
 
-// WriteTemplate creates a commented settings file at path.
+// WriteTemplate creates a commented settings file at path (through a
+// symbolic link to a file not made yet, too). An existing file is left
+// alone: the error matches fs.ErrExist.
 func WriteTemplate(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the settings folder: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := atomicfile.Edit(path, 0o600, func(_ []byte, exists bool) ([]byte, error) {
+		if exists {
+			return nil, fs.ErrExist
+		}
+		return []byte(template), nil
+	})
 	if err != nil {
-		return fmt.Errorf("creating the settings file: %w", err)
+		return fmt.Errorf("creating the settings file %s: %w", path, err)
 	}
-	if _, err := f.WriteString(template); err != nil {
-		f.Close()
-		return fmt.Errorf("writing the settings file: %w", err)
-	}
-	return f.Close()
+	return nil
 }

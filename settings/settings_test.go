@@ -1,11 +1,17 @@
 package settings
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/credentials/keystore"
 )
 
 func TestLoad(t *testing.T) {
@@ -32,8 +38,11 @@ func TestLoad(t *testing.T) {
 		{"backend = = x\n", "settings.toml:1: "},
 		{"\n\nsession_duration = \"soon\"\n", `settings.toml:3: `},
 		{"session_duration = \"-1h\"\n", `is not a positive duration`},
-		{"backend = 3\n", `settings.toml: line 1 (last key "backend"): incompatible types`},
-		{"colour = \"red\"\n", `unknown setting "colour"`},
+		{"backend = 3\n", `settings.toml:1: backend is a number; it takes a string in quotes`},
+		{"colour = \"red\"\n", `settings.toml:1: unknown setting "colour"`},
+		{"backend = \"gnome\"\n", `settings.toml:1: backend "gnome" is not one of secret-service, kwallet, pass, keyctl, file, wincred, keychain`},
+		{"start_at_login = \"yes\"\n", `settings.toml:1: start_at_login is a string; it takes true or false`},
+		{"notify_lead = 5\n", `settings.toml:1: notify_lead is a number; it takes a duration in quotes, such as "45m"`},
 	} {
 		_, err := Load(write(tc.content))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -133,5 +142,177 @@ func TestTemplateLoads(t *testing.T) {
 	}
 	if _, err := Load(p); err != nil {
 		t.Fatalf("the examples do not load: %v", err)
+	}
+}
+
+// TestLoadKeepsWhatParsed: one bad value costs that setting only — above
+// all, never the backend, which decides which keyring holds the keys.
+func TestLoadKeepsWhatParsed(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		want          Settings
+		errs          []string // in the error, in this order
+		bad           []string // settings Bad reports
+		good          []string // settings Bad does not report
+	}{
+		{
+			name:    "bad duration",
+			content: "# mine\nclipboard_timeout = \"30\"\nbackend = \"file\"\nterminal = \"kitty\"\n",
+			want:    Settings{Backend: "file", Terminal: "kitty"},
+			errs:    []string{`settings.toml:2: clipboard_timeout: "30" is not a duration such as 8h or 45m`},
+			bad:     []string{"clipboard_timeout"},
+			good:    []string{"backend", "terminal"},
+		},
+		{
+			name:    "bad type",
+			content: "backend = \"pass\"\nclipboard_timeout = 30\nnotify_lead = \"5m\"\n",
+			want:    Settings{Backend: "pass", NotifyLead: Duration{5 * time.Minute}},
+			errs:    []string{`settings.toml:2: clipboard_timeout is a number; it takes a duration in quotes, such as "45m"`},
+			bad:     []string{"clipboard_timeout"},
+			good:    []string{"backend", "notify_lead"},
+		},
+		{
+			name:    "a line that does not parse",
+			content: "backend = \"file\"\nterminal = = kitty\nnotify_lead = \"5m\"\n[oops\nexport_format = \"fish\"\n",
+			want:    Settings{Backend: "file", NotifyLead: Duration{5 * time.Minute}, ExportFormat: "fish"},
+			errs:    []string{"settings.toml:2: terminal: ", "settings.toml:4: "},
+			bad:     []string{"terminal"},
+			good:    []string{"backend", "notify_lead", "export_format"},
+		},
+		{
+			name:    "unknown key and bad choice",
+			content: "colour = \"red\"\nexport_format = \"yaml\"\nbackend = \"keyctl\"\n",
+			want:    Settings{Backend: "keyctl"},
+			errs:    []string{`settings.toml:1: unknown setting "colour"`, `settings.toml:2: export_format "yaml" is not one of`},
+			bad:     []string{"export_format"},
+			good:    []string{"backend"},
+		},
+		{
+			name:    "the backend line does not parse",
+			content: "notify_lead = \"5m\"\nbackend = = file\n",
+			want:    Settings{NotifyLead: Duration{5 * time.Minute}},
+			errs:    []string{"settings.toml:2: backend: "},
+			bad:     []string{"backend"},
+		},
+		{
+			name:    "the backend has the wrong type",
+			content: "backend = [\"file\"]\n",
+			errs:    []string{"settings.toml:1: backend is a list; it takes a string in quotes"},
+			bad:     []string{"backend"},
+		},
+		{
+			name:    "the backend is given twice",
+			content: "backend = \"file\"\nbackend = \"pass\"\n",
+			want:    Settings{Backend: "file"},
+			errs:    []string{"settings.toml:2: backend: "},
+			bad:     []string{"backend"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "settings.toml")
+			if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Load(p)
+			if s.Backend != tc.want.Backend || s.Terminal != tc.want.Terminal || s.NotifyLead != tc.want.NotifyLead ||
+				s.ExportFormat != tc.want.ExportFormat || s.ClipboardTimeout != tc.want.ClipboardTimeout {
+				t.Errorf("got %+v, want %+v", s, tc.want)
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got error %v, want a *FileError", err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("the error is more than one line: %q", msg)
+			}
+			at := 0
+			for _, want := range tc.errs {
+				i := strings.Index(msg[at:], want)
+				if i < 0 {
+					t.Fatalf("error %q does not have %q (after byte %d)", msg, want, at)
+				}
+				at += i + len(want)
+			}
+			for _, k := range tc.bad {
+				if !fe.Bad(k) {
+					t.Errorf("Bad(%q) = false", k)
+				}
+			}
+			for _, k := range tc.good {
+				if fe.Bad(k) {
+					t.Errorf("Bad(%q) = true", k)
+				}
+			}
+		})
+	}
+}
+
+func TestBackendsAreTheKeystores(t *testing.T) {
+	if !slices.Equal(Backends, keystore.Backends()) {
+		t.Fatalf("settings accepts %q, the keystore %q", Backends, keystore.Backends())
+	}
+}
+
+// TestSetBesideABadValue: a value the person got wrong elsewhere does not
+// stop the tray (or the backend's first use) from writing a setting, and
+// stays as it was.
+func TestSetBesideABadValue(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "settings.toml")
+	orig := "clipboard_timeout = \"30\"\n"
+	if err := os.WriteFile(p, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Set(p, "backend", Quote("secret-service")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != orig+"backend = \"secret-service\"\n" {
+		t.Fatalf("got %q", b)
+	}
+	for _, bad := range [][2]string{{"notify_lead", Quote("soon")}, {"backend", Quote("gnome")}, {"start_at_login", "yes"}} {
+		if err := Set(p, bad[0], bad[1]); err == nil || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("Set(%s = %s): %v", bad[0], bad[1], err)
+		}
+	}
+	if b2, _ := os.ReadFile(p); string(b2) != string(b) {
+		t.Fatalf("a refused Set changed the file: %q", b2)
+	}
+}
+
+// TestWritersKeepASymlink: a settings file linked from a dotfiles folder
+// stays a link when the tray writes a setting or the template.
+func TestWritersKeepASymlink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no easy symbolic links")
+	}
+	dir := t.TempDir()
+	dotfiles := filepath.Join(dir, "dotfiles")
+	if err := os.Mkdir(dotfiles, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dotfiles, "awstray.toml")
+	link := filepath.Join(dir, "awstray", "settings.toml")
+	if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTemplate(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Set(link, "export_format", Quote("fish")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced by a file: %v", err)
+	}
+	s, err := Load(target)
+	if err != nil || s.ExportFormat != "fish" {
+		t.Fatalf("the target: %+v %v", s, err)
+	}
+	if err := WriteTemplate(link); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("WriteTemplate over an existing file: %v", err)
 	}
 }

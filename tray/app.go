@@ -79,6 +79,7 @@ type App struct {
 	state              uiState
 	settings           settings.Settings
 	setErr             string
+	setErrShown        string // the settings error last notified, so each is said once
 	last               Menu
 	menus              chan Menu // Menus' feed, for tests
 	cfgStamp, setStamp fileStamp
@@ -110,6 +111,7 @@ func NewApp(o Options) *App {
 	}
 	if o.SettingsErr != nil {
 		a.setErr = o.SettingsErr.Error()
+		a.notifySettingsErr()
 	}
 	a.cfgStamp = stamp(o.ConfigPath)
 	a.setStamp = stamp(o.SettingsPath)
@@ -493,14 +495,32 @@ func (a *App) reloadConfig() {
 func (a *App) reloadSettings() {
 	a.setStamp = stamp(a.o.SettingsPath)
 	s, err := settings.Load(a.o.SettingsPath)
-	if err != nil {
-		a.setErr = err.Error()
-		a.settings = settings.Settings{}.WithDefaults()
-		a.o.Notify("settings", "The awstray settings have an error", err.Error()+" — using the defaults.")
-	} else {
+	var fe *settings.FileError
+	switch {
+	case err == nil:
 		a.setErr = ""
 		a.settings = s.WithDefaults()
+	case errors.As(err, &fe):
+		// Every setting that is good stays: one typo must not reset the
+		// others.
+		a.setErr = err.Error()
+		a.settings = s.WithDefaults()
+	default:
+		a.setErr = err.Error() // unreadable: the last settings stay
 	}
+	a.notifySettingsErr()
 	a.o.Manager.SetNotifyLead(a.settings.NotifyLead.Duration)
 	a.render()
+}
+
+// notifySettingsErr tells the person about a settings error once: saving
+// the file again with the same mistake does not notify again.
+func (a *App) notifySettingsErr() {
+	if a.setErr == a.setErrShown {
+		return
+	}
+	a.setErrShown = a.setErr
+	if a.setErr != "" {
+		a.o.Notify("settings", "The awstray settings have an error", a.setErr+" — the other settings apply.")
+	}
 }

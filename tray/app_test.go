@@ -293,3 +293,70 @@ func TestAppEventNotifications(t *testing.T) {
 		}
 	}
 }
+
+// TestAppBadSettingKeepsTheRest: a bad value typed into the settings file
+// costs that setting only, and is notified once, with its line, however
+// often the file is saved with it.
+func TestAppBadSettingKeepsTheRest(t *testing.T) {
+	h := newApp(t)
+	path := filepath.Join(h.dir, "settings.toml")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settingsNotes := func() []string {
+		notes, _, _ := h.f.snapshot()
+		var out []string
+		for _, n := range notes {
+			if strings.HasPrefix(n, "settings|") {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	checked := func(m Menu, id string) bool { it, _ := find(m.Items, id); return it.Checked }
+	const bad = "export_format = \"powershell\"\nclipboard_timeout = \"30\"\n"
+	write(bad)
+	m := h.waitMenu(t, "the settings error", func(m Menu) bool { it, _ := find(m.Items, "settings/error"); return !it.Hidden })
+	if !checked(m, "settings/format/powershell") {
+		t.Fatal("a bad clipboard_timeout reset export_format")
+	}
+	if it, _ := find(m.Items, "settings/error"); !strings.Contains(it.Title, `settings.toml:2: clipboard_timeout: "30" is not a duration`) {
+		t.Fatalf("menu: %q", it.Title)
+	}
+	waitFor(t, "the notification", func() bool { return len(settingsNotes()) == 1 })
+	if n := settingsNotes()[0]; !strings.Contains(n, `settings.toml:2: clipboard_timeout: "30" is not a duration such as 8h or 45m`) {
+		t.Fatalf("notification: %s", n)
+	}
+
+	// Saved again with the same mistake (and another change, which shows
+	// that the file was read again): no second notification.
+	write(strings.Replace(bad, "powershell", "env", 1))
+	h.waitMenu(t, "the env format", func(m Menu) bool { return checked(m, "settings/format/env") })
+	if n := settingsNotes(); len(n) != 1 {
+		t.Fatalf("notified again: %q", n)
+	}
+	// Fixed, then broken again: said again.
+	write("export_format = \"env\"\n")
+	h.waitMenu(t, "no error", func(m Menu) bool { it, _ := find(m.Items, "settings/error"); return it.Hidden })
+	write(bad)
+	waitFor(t, "the second notification", func() bool { return len(settingsNotes()) == 2 })
+}
+
+// TestAppStartsWithASettingsError: the error Run was started with is
+// notified at once, not only shown in the menu.
+func TestAppStartsWithASettingsError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.toml")
+	if err := os.WriteFile(path, []byte("backend = \"file\"\nclipboard_timeout = \"30\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := settings.Load(path)
+	f := &fakes{}
+	NewApp(Options{SettingsPath: path, Settings: s, SettingsErr: err, Deps: f.deps()})
+	notes, _, _ := f.snapshot()
+	if len(notes) != 1 || !strings.Contains(notes[0], "settings.toml:2: clipboard_timeout") || s.Backend != "file" {
+		t.Fatalf("notifications %q, settings %+v", notes, s)
+	}
+}

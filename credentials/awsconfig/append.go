@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,51 +41,37 @@ func AppendProfiles(path string, sections []Section) (added []string, err error)
 			return nil, err
 		}
 	}
-	target := path
-	if t, err := filepath.EvalSymlinks(path); err == nil {
-		target = t
+	wrap := func(err error) error {
+		if len(sections) == 1 {
+			return fmt.Errorf("adding profile %q: %w", sections[0].Name, err)
+		}
+		return fmt.Errorf("adding profiles: %w", err)
 	}
-	perm := fs.FileMode(0o600)
-	data, err := os.ReadFile(target)
-	switch {
-	case err == nil:
-		fi, err := os.Stat(target)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("making the AWS config folder: %w", err)
+	}
+	// Edit may call this again on content someone saved meanwhile: it
+	// depends on data alone.
+	err = atomicfile.Edit(path, 0o600, func(data []byte, _ bool) ([]byte, error) {
+		added = nil
+		cfg, err := Parse(path, data)
 		if err != nil {
-			return nil, fmt.Errorf("reading AWS config: %w", err)
+			return nil, err
 		}
-		perm = fi.Mode().Perm()
-	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
-			return nil, fmt.Errorf("making the AWS config folder: %w", err)
+		out := data
+		seen := map[string]bool{}
+		for _, s := range sections {
+			if cfg.lookup(s.Name) != nil || seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			out = appendSection(out, s.Name, s.Keys)
+			added = append(added, s.Name)
 		}
-	default:
-		return nil, fmt.Errorf("reading AWS config: %w", err)
-	}
-	cfg, err := Parse(path, data)
+		return out, nil
+	})
 	if err != nil {
-		if len(sections) == 1 {
-			return nil, fmt.Errorf("adding profile %q: %w", sections[0].Name, err)
-		}
-		return nil, fmt.Errorf("adding profiles: %w", err)
-	}
-	out := data
-	seen := map[string]bool{}
-	for _, s := range sections {
-		if cfg.lookup(s.Name) != nil || seen[s.Name] {
-			continue
-		}
-		seen[s.Name] = true
-		out = appendSection(out, s.Name, s.Keys)
-		added = append(added, s.Name)
-	}
-	if len(added) == 0 {
-		return nil, nil
-	}
-	if err := atomicfile.Write(target, out, perm); err != nil {
-		if len(sections) == 1 {
-			return nil, fmt.Errorf("adding profile %q: %w", sections[0].Name, err)
-		}
-		return nil, fmt.Errorf("adding profiles: %w", err)
+		return nil, wrap(err)
 	}
 	return added, nil
 }

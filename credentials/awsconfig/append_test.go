@@ -2,10 +2,12 @@ package awsconfig
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -152,8 +154,10 @@ func TestAppendProfileCreates(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
 		}
 	}
+	// Only the config and the writers' lock file (empty, kept: removing it
+	// while another writer waits on it would let two in).
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
+	if len(entries) != 2 || entries[0].Name() != ".config.lock" {
 		t.Errorf("left files behind: %v", entries)
 	}
 }
@@ -277,5 +281,42 @@ func TestAppendProfiles(t *testing.T) {
 	// All there already: no write, nothing added.
 	if added, err := AppendProfiles(path, []Section{{Name: "a"}, {Name: "b"}}); err != nil || len(added) != 0 {
 		t.Fatalf("added %v, %v", added, err)
+	}
+}
+
+// TestAppendProfilesConcurrently: the tray and the CLI (here goroutines,
+// each with its own lock file handle as a process has) add profiles to one
+// config at once; no profile is lost.
+func TestAppendProfilesConcurrently(t *testing.T) {
+	path := writeConfig(t, "[default]\nregion = us-east-1\n", 0o600)
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				if _, err := AppendProfile(path, fmt.Sprintf("w%d-%d", w, i), [][2]string{{"region", "eu-west-1"}}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w := range 2 {
+		for i := range n {
+			if _, err := cfg.Profile(fmt.Sprintf("w%d-%d", w, i)); err != nil {
+				t.Errorf("lost: %v", err)
+			}
+		}
 	}
 }

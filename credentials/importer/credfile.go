@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -229,27 +228,21 @@ var ErrFileChanged = errors.New("the file changed while importing")
 
 // RemoveKeys rewrites the file f was parsed from without the key lines of
 // profiles (see Without). It does nothing, and returns an error matching
-// ErrFileChanged, when the file on disk is no longer what f was parsed from.
-// The new file is written to a temporary file (mode 0600) in the same
-// folder and renamed over the old one, keeping its mode; a symbolic link is
-// followed, not replaced.
+// ErrFileChanged, when the file on disk is no longer what f was parsed from
+// (checked under the writers' lock and again just before the new file takes
+// its place). The file is replaced atomically, keeping its mode; a symbolic
+// link is followed, not replaced (see atomicfile.Edit).
 func (f *CredentialsFile) RemoveKeys(profiles []string) error {
-	target := f.path
-	if t, err := filepath.EvalSymlinks(f.path); err == nil {
-		target = t
+	err := atomicfile.Edit(f.path, 0o600, func(now []byte, exists bool) ([]byte, error) {
+		if !exists || !bytes.Equal(now, f.data) {
+			return nil, ErrFileChanged
+		}
+		return f.Without(profiles), nil
+	})
+	if errors.Is(err, ErrFileChanged) {
+		return fmt.Errorf("rewriting %s: %w; nothing removed", f.path, err)
 	}
-	fi, err := os.Stat(target)
 	if err != nil {
-		return fmt.Errorf("rewriting %s: %w", f.path, err)
-	}
-	now, err := os.ReadFile(target)
-	if err != nil {
-		return fmt.Errorf("rewriting %s: %w", f.path, err)
-	}
-	if !bytes.Equal(now, f.data) {
-		return fmt.Errorf("rewriting %s: %w; nothing removed", f.path, ErrFileChanged)
-	}
-	if err := atomicfile.Write(target, f.Without(profiles), fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("rewriting %s: %w", f.path, err)
 	}
 	return nil

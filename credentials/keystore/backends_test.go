@@ -232,6 +232,40 @@ func TestSecretService(t *testing.T) {
 		}
 	})
 
+	t.Run("DetectRemembers", func(t *testing.T) {
+		// The choice is handed back once, when the first long-term key is
+		// in the keyring: a cached session does not pin a backend.
+		var got []string
+		remember := func(backend, why string) { got = append(got, backend+": "+why) }
+		s, err := Open(Options{ServiceName: randomName("awstray-test-"), Remember: remember})
+		if err != nil {
+			t.Fatal(err)
+		}
+		session, key, key2 := Key{Kind: KindSession, Profile: "a"}, Key{Kind: KindKey, Profile: "a"}, Key{Kind: KindKey, Profile: "b"}
+		mustSet(t, s, session, []byte("x"))
+		if len(got) != 0 {
+			t.Fatalf("remembered after a session: %q", got)
+		}
+		mustSet(t, s, key, []byte("x"))
+		mustSet(t, s, key2, []byte("x"))
+		for _, k := range []Key{session, key, key2} {
+			mustRemove(t, s, k)
+		}
+		if len(got) != 1 || got[0] != "secret-service: found on the session bus" {
+			t.Fatalf("remembered %q", got)
+		}
+		// A backend that was named is not the store's to remember.
+		named, err := Open(Options{Backend: BackendSecretService, ServiceName: randomName("awstray-test-"), Remember: remember})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSet(t, named, key, []byte("x"))
+		mustRemove(t, named, key)
+		if len(got) != 1 {
+			t.Fatalf("remembered a named backend: %q", got)
+		}
+	})
+
 	t.Run("MissingCollection", func(t *testing.T) {
 		_, err := Open(Options{Backend: BackendSecretService, Collection: "nope"})
 		if err == nil || !strings.Contains(err.Error(), `keyring backend "secret-service" is not available: the Secret Service has no collection "nope"`) {

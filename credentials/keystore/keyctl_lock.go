@@ -2,12 +2,13 @@ package keystore
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/99designs/keyring"
+
+	"github.com/awstray/awstray/internal/filelock"
 )
 
 // keyctlLocked serialises Set across processes. To give a key permissions
@@ -21,12 +22,15 @@ import (
 // steps one.
 type keyctlLocked struct {
 	keyring.Keyring
+	// timeout bounds the wait for the lock (DefaultTimeout when zero): a
+	// process stuck while holding it must not hang every other writer.
+	timeout time.Duration
 }
 
 func (k *keyctlLocked) Set(item keyring.Item) error {
-	unlock, err := lockFile(keyctlLockPath())
+	unlock, err := k.lock()
 	if err != nil {
-		return fmt.Errorf("locking the kernel keyring for a write: %w", err)
+		return err
 	}
 	defer unlock()
 	// A program that is not awstray (or runs with another lock path) can
@@ -44,19 +48,37 @@ func (k *keyctlLocked) Set(item keyring.Item) error {
 // Remove takes the same lock: unlinking a key while another process moves
 // one of the same description through the session keyring races too.
 func (k *keyctlLocked) Remove(key string) error {
-	unlock, err := lockFile(keyctlLockPath())
+	unlock, err := k.lock()
 	if err != nil {
-		return fmt.Errorf("locking the kernel keyring for a write: %w", err)
+		return err
 	}
 	defer unlock()
 	return k.Keyring.Remove(key)
 }
 
-// keyctlLockPath is in the user's runtime folder, else the temp folder
-// (named by user id, so users do not share it).
-func keyctlLockPath() string {
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
-		return filepath.Join(dir, "awstray-keyctl.lock")
+func (k *keyctlLocked) lock() (func(), error) {
+	path, err := keyctlLockPath()
+	if err != nil {
+		return nil, fmt.Errorf("locking the kernel keyring for a write: %w", err)
 	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("awstray-keyctl-%d.lock", os.Getuid()))
+	timeout := k.timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	unlock, err := filelock.Lock(path, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("locking the kernel keyring for a write: %w", err)
+	}
+	return unlock, nil
+}
+
+// keyctlLockPath is the lock file in awstray's private folder (see
+// privateDir): a predictable name in a folder others can write to would
+// let them plant a link there, or hold the lock.
+func keyctlLockPath() (string, error) {
+	dir, err := privateDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "keyctl.lock"), nil
 }

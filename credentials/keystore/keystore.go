@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/keyring"
@@ -56,6 +57,12 @@ type Store struct {
 	// verify checks the file backend's passphrase (nil elsewhere, and once
 	// it passed); guarded by sem like kr.
 	verify func(keyring.Keyring) error
+
+	// remember records an auto-detected backend once a key is in it (see
+	// Options.Remember); nil otherwise. Set once, by Open, before the store
+	// is shared; rememberOnce runs it once.
+	remember     func()
+	rememberOnce sync.Once
 }
 
 // verified runs the passphrase check if one is pending. Call it inside do.
@@ -163,6 +170,9 @@ func (s *Store) Set(k Key, data []byte, label string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("writing %s to %s: %w", k, s.backend, err)
+	}
+	if k.Kind == KindKey && s.remember != nil {
+		s.rememberOnce.Do(s.remember)
 	}
 	return nil
 }

@@ -1,4 +1,9 @@
 package keystore
 
-// lockFile is not needed on Windows: keyctl, its only user, is Linux's.
-func lockFile(string) (func(), error) { return func() {}, nil }
+import "errors"
+
+// privateDir is not needed on Windows: keyctl, the only user of its lock,
+// is Linux's.
+func privateDir() (string, error) {
+	return "", errors.New("the kernel keyring exists only on Linux")
+}

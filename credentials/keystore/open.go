@@ -59,6 +59,10 @@ const keyctlPerm = 0x3f3f0000
 // falling through to another. The file backend asks opts.FilePassphrase
 // once and checks the passphrase against a canary item before anything
 // else. Every backend call, opening included, is bounded by opts.Timeout.
+//
+// When Open picked the backend by itself and opts.Remember is set, the
+// store calls it once, after it stored the first long-term key (see
+// Options.Remember).
 func Open(opts Options) (*Store, error) {
 	o := opts.withDefaults()
 	name := o.Backend
@@ -72,10 +76,50 @@ func Open(opts Options) (*Store, error) {
 		}
 		kwalletName, err = reachable(name, o, false)
 		if err != nil {
-			return nil, fmt.Errorf("keyring backend %q is not available: %w", name, err)
+			return nil, &UnavailableError{Backend: name, Err: err}
 		}
 	}
-	return openBackend(name, kwalletName, o)
+	s, err := openBackend(name, kwalletName, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Backend == "" && o.Remember != nil {
+		why := detectedBecause(name, o)
+		s.remember = func() { o.Remember(name, why) }
+	}
+	return s, nil
+}
+
+// UnavailableError is Open's error when the backend it was told to use
+// cannot be reached. Open never uses another in its place: the keys are
+// in that one.
+type UnavailableError struct {
+	Backend string
+	Err     error // why
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("keyring backend %q is not available: %v", e.Backend, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// detectedBecause says, for a person, why detect picked backend.
+func detectedBecause(backend string, o Options) string {
+	switch backend {
+	case BackendSecretService, BackendKWallet:
+		return "found on the session bus"
+	case BackendPass:
+		return "the password store " + o.PassDir + " is initialised"
+	case BackendKeychain:
+		return "the macOS keychain"
+	case BackendWinCred:
+		return "the Windows Credential Manager"
+	}
+	if runtime.GOOS == "linux" {
+		return "no Secret Service, KWallet or initialised pass store was found"
+	}
+	return "no other keyring was found"
 }
 
 // detect returns the first reachable backend of the OS's list, and the
@@ -231,7 +275,9 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 			// session needs only one read.
 			s.verify = func(kr keyring.Keyring) error { return verifyCanary(kr, fileDir) }
 		case BackendKeyctl:
-			kr = &keyctlLocked{Keyring: kr}
+			// The lock's wait ends a little before the call's own bound, so
+			// that a held lock is reported as such, not as a silent backend.
+			kr = &keyctlLocked{Keyring: kr, timeout: o.Timeout * 9 / 10}
 		case BackendWinCred:
 			kr = &chunkedKeyring{Keyring: kr, max: wincredMaxBlob}
 		}

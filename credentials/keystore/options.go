@@ -61,6 +61,14 @@ type Options struct {
 	// Timeout bounds every keyring call, opening included: a locked Secret
 	// Service or KWallet waits for a person, or forever. Default 30 s.
 	Timeout time.Duration
+
+	// Remember, when set and Backend is empty, is called once with the
+	// backend Open picked and why, after the store first holds a long-term
+	// key (a KindKey item was written). The caller records the choice, so
+	// that the next run uses the same backend even when another one is
+	// reachable then (or this one is not): keys must not seem gone, nor new
+	// ones land beside them in another keyring.
+	Remember func(backend, why string)
 }
 
 // OptionsFromEnv reads the AWSTRAY_* variables through getenv (os.Getenv in

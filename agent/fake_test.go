@@ -37,11 +37,13 @@ var fakeExpiry = time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 //	wait     blocks until its context ends (only when wait is true)
 //	other    UnknownProfileError
 type fakeBackend struct {
-	wait bool // serve the "wait" profile
+	wait      bool // serve the "wait" profile
+	keepAsked bool // record credentials requests in asked (not while fuzzing: it would grow without end)
 
-	mu       sync.Mutex // protects unlocked and locked
+	mu       sync.Mutex // protects unlocked, locked and asked
 	unlocked []string
 	locked   []string
+	asked    []Request // every credentials request, as the backend got it
 	// waiting receives the context of every "wait" call.
 	waiting chan context.Context
 	// waited receives the error that ended every "wait" call.
@@ -49,7 +51,7 @@ type fakeBackend struct {
 }
 
 func newFakeBackend() *fakeBackend {
-	return &fakeBackend{wait: true, waiting: make(chan context.Context, 100), waited: make(chan error, 100)}
+	return &fakeBackend{wait: true, keepAsked: true, waiting: make(chan context.Context, 100), waited: make(chan error, 100)}
 }
 
 func fakeCreds(expiring bool) credentials.Credentials {
@@ -62,7 +64,13 @@ func fakeCreds(expiring bool) credentials.Credentials {
 	return c
 }
 
-func (b *fakeBackend) Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error) {
+func (b *fakeBackend) Credentials(ctx context.Context, req Request) (credentials.Credentials, error) {
+	if b.keepAsked {
+		b.mu.Lock()
+		b.asked = append(b.asked, req)
+		b.mu.Unlock()
+	}
+	profile, interactive := req.Profile, req.Interactive
 	switch profile {
 	case "dev":
 		return fakeCreds(true), nil

@@ -20,9 +20,11 @@ import (
 // Its errors should come from the credentials package, so that the client
 // gets a Code it can act on.
 type Backend interface {
-	// Credentials returns the profile's credentials; interactive allows a
-	// dialog (an MFA code, an unlock) in the tray.
-	Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error)
+	// Credentials returns the credentials of req.Profile for a valid
+	// OpCredentials request: req.Interactive allows a dialog (an MFA
+	// code, an unlock) in the tray; req.Purpose says who asks
+	// (PurposeServer: a running `exec --server` endpoint).
+	Credentials(ctx context.Context, req Request) (credentials.Credentials, error)
 	// Unlock unlocks the profile, with a dialog in the tray if needed.
 	Unlock(ctx context.Context, profile string) error
 	// Lock forgets the profile's credentials.
@@ -136,7 +138,7 @@ func (s *server) serveConn(ctx context.Context, c net.Conn) {
 			resp = s.handle(ctx, c, r, req)
 		}
 		s.log.Debug("agent request", "op", req.Op, "profile", req.Profile, "interactive", req.Interactive,
-			"ok", resp.OK, "code", resp.Code, "took", time.Since(start))
+			"purpose", req.Purpose, "ok", resp.OK, "code", resp.Code, "took", time.Since(start))
 		if err := s.write(c, resp); err != nil {
 			return
 		}
@@ -168,7 +170,7 @@ func (s *server) handle(ctx context.Context, c net.Conn, r *bufio.Reader, req Re
 			timeout = interactiveTimeout
 		}
 		return s.call(ctx, c, r, timeout, func(ctx context.Context) Response {
-			creds, err := s.b.Credentials(ctx, req.Profile, req.Interactive)
+			creds, err := s.b.Credentials(ctx, req)
 			if err != nil {
 				return errorResponse(err)
 			}

@@ -3,8 +3,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -291,5 +294,149 @@ func TestAgentUnlocksWithTheTrayDialog(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(argvLog); strings.Count(string(b), "--entry") > 1 {
 		t.Fatalf("a second dialog was shown: %q", b)
+	}
+}
+
+// serverChild is `awstray exec --server` running a shell that, for each
+// line it reads, runs awstray-whoami: a new Go SDK each time, so one
+// fetch of the endpoint and one AWS call.
+type serverChild struct {
+	t      testing.TB
+	stdin  io.WriteCloser
+	stdout *os.File
+	r      *bufio.Reader
+}
+
+func (d *agentDesk) startServerChild(t testing.TB, profile string) *serverChild {
+	t.Helper()
+	cmd := exec.Command(binary(t), "exec", "--server", profile, "--",
+		"sh", "-c", `while read -r _; do awstray-whoami 2>&1; echo "rc=$?"; done`)
+	cmd.Env = d.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pipe of our own, for read deadlines.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = pw, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	t.Cleanup(func() {
+		_ = stdin.Close() // the shell's loop ends, then exec --server
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exec --server: %v\n%s", err, stderr.String())
+		}
+		pr.Close()
+	})
+	return &serverChild{t: t, stdin: stdin, stdout: pr, r: bufio.NewReader(pr)}
+}
+
+// fetch has the child make one AWS call and returns what it printed and
+// whether it succeeded.
+func (c *serverChild) fetch() (string, bool) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
+		c.t.Fatalf("exec --server is gone: %v", err)
+	}
+	_ = c.stdout.SetReadDeadline(time.Now().Add(60 * time.Second))
+	var out strings.Builder
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			c.t.Fatalf("reading the child: %v (so far %q)", err, out.String())
+		}
+		if rc, ok := strings.CutPrefix(line, "rc="); ok {
+			return out.String(), rc == "0\n"
+		}
+		out.WriteString(line)
+	}
+}
+
+// TestExecServerObeysLock: a running `exec --server` asks the tray on
+// every fetch. Locked in the tray, the profile stops serving at the next
+// fetch — an error the SDK prints, no dialog, no new session — and the
+// person gets one notification however often the programs ask; unlocked,
+// it serves again; locked again, one more notification. When the tray
+// quits, the endpoint works on its own from the keyring's sessions.
+func TestExecServerObeysLock(t *testing.T) {
+	d := newAgentDesk(t, agentConfig, "")
+	notes := testenv.StartNotificationRecorder(t, d.bus)
+	tray := d.startTray(t)
+	child := d.startServerChild(t, "dev")
+	if out, ok := child.fetch(); !ok || !strings.HasPrefix(out, "arn:aws:") {
+		t.Fatalf("first fetch: %q", out)
+	}
+
+	cl, err := agent.Dial(filepath.Join(d.root, "run", "awstray", "agent.sock"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := t.Context()
+	lockedNotes := func() int {
+		n := 0
+		for _, note := range notes.Notifications() {
+			if note.Summary == "dev is locked" {
+				n++
+			}
+		}
+		return n
+	}
+	sessions := d.proxy.Count("GetSessionToken")
+	lockAndFetch := func(round string, wantNotes int) {
+		t.Helper()
+		if err := cl.Lock(ctx, "dev"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			out, ok := child.fetch()
+			if ok || !strings.Contains(out, `ProfileLocked: awstray could not get credentials: profile "dev" is locked in the awstray tray: unlock it there`) {
+				t.Fatalf("%s: fetch %d after Lock: ok=%v %q", round, i, ok, out)
+			}
+		}
+		// The tray notifies before it answers: what is recorded now is
+		// all that these fetches caused.
+		if n := lockedNotes(); n != wantNotes {
+			t.Fatalf("%s: %d notifications of the lock, want %d: %+v", round, n, wantNotes, notes.Notifications())
+		}
+		if n := d.proxy.Count("GetSessionToken"); n != sessions {
+			t.Fatalf("%s: a fetch of a locked profile made a session (%d GetSessionToken calls, want %d)", round, n, sessions)
+		}
+	}
+	unlockAndFetch := func(round string) {
+		t.Helper()
+		if err := cl.Unlock(ctx, "dev"); err != nil {
+			t.Fatal(err)
+		}
+		sessions++
+		if out, ok := child.fetch(); !ok || !strings.HasPrefix(out, "arn:aws:") {
+			t.Fatalf("%s: fetch after Unlock: %q", round, out)
+		}
+	}
+
+	lockAndFetch("first lock", 1)
+	if got := notes.Notifications(); len(got) != 1 || got[0].Body != "Unlock it to let the programs in that terminal continue." {
+		t.Fatalf("notifications: %+v", got)
+	}
+	unlockAndFetch("first unlock")
+	lockAndFetch("second lock", 2)
+	unlockAndFetch("second unlock")
+
+	// No tray: the endpoint serves the keyring's session on its own.
+	_ = cl.Close()
+	_ = tray.Process.Signal(syscall.SIGTERM)
+	_ = tray.Wait()
+	if out, ok := child.fetch(); !ok || !strings.HasPrefix(out, "arn:aws:") {
+		t.Fatalf("fetch after the tray quit: %q", out)
+	}
+	if n := d.proxy.Count("GetSessionToken"); n != sessions {
+		t.Fatalf("%d GetSessionToken calls, want %d: the endpoint did not use the cached session", n, sessions)
 	}
 }

@@ -51,6 +51,28 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 
+	t.Run("credentials/for a server", func(t *testing.T) {
+		// A server fetch is never interactive: the profile that unlocks
+		// only interactively stays locked.
+		_, err := c.ServerCredentials(ctx, "locked")
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != CodeLocked {
+			t.Fatalf("ServerCredentials of a locked profile = %v, want code %s", err, CodeLocked)
+		}
+		got, err := c.ServerCredentials(ctx, "dev")
+		if err != nil || got.AccessKeyID != fakeKeyID {
+			t.Fatalf("ServerCredentials = %s, %v", got.AccessKeyID, err)
+		}
+		s.b.mu.Lock()
+		defer s.b.mu.Unlock()
+		last := s.b.asked[len(s.b.asked)-2:]
+		for _, req := range last {
+			if req.Purpose != PurposeServer || req.Interactive {
+				t.Errorf("the backend got %+v, want purpose %q, not interactive", req, PurposeServer)
+			}
+		}
+	})
+
 	t.Run("list", func(t *testing.T) {
 		got, err := c.List(ctx)
 		if err != nil {
@@ -257,6 +279,18 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"v":1,"op":"credentials","profile":"dev","interactive":true}`, Request{V: 1, Op: OpCredentials, Profile: "dev", Interactive: true}, ""},
 		{`{"v":1,"op":"unlock","profile":"a b"}` + "\r", Request{V: 1, Op: OpUnlock, Profile: "a b"}, ""},
 		{`{"v":1,"op":"lock","profile":"x"}`, Request{V: 1, Op: OpLock, Profile: "x"}, ""},
+		{`{"v":1,"op":"credentials","profile":"dev","purpose":"server"}`, Request{V: 1, Op: OpCredentials, Profile: "dev", Purpose: PurposeServer}, ""},
+		// A server fetch never opens a dialog, whatever the line says.
+		{`{"v":1,"op":"credentials","profile":"dev","interactive":true,"purpose":"server"}`, Request{V: 1, Op: OpCredentials, Profile: "dev", Purpose: PurposeServer}, ""},
+		// Purposes this agent does not know, of any type, are dropped: a
+		// newer CLI still gets an answer.
+		{`{"v":1,"op":"credentials","profile":"dev","interactive":true,"purpose":"later"}`, Request{V: 1, Op: OpCredentials, Profile: "dev", Interactive: true}, ""},
+		{`{"v":1,"op":"credentials","profile":"dev","purpose":{"kind":"server"}}`, Request{V: 1, Op: OpCredentials, Profile: "dev"}, ""},
+		{`{"v":1,"op":"credentials","profile":"dev","purpose":7}`, Request{V: 1, Op: OpCredentials, Profile: "dev"}, ""},
+		{`{"v":1,"op":"credentials","profile":"dev","purpose":null}`, Request{V: 1, Op: OpCredentials, Profile: "dev"}, ""},
+		{`{"v":1,"op":"credentials","profile":"dev","purpose":"SERVER"}`, Request{V: 1, Op: OpCredentials, Profile: "dev"}, ""},
+		// It means something for credentials only.
+		{`{"v":1,"op":"unlock","profile":"dev","purpose":"server"}`, Request{V: 1, Op: OpUnlock, Profile: "dev"}, ""},
 		{`{"v":1,"op":"lock"}`, Request{}, CodeBadRequest},
 		{`{"v":3,"op":"lock"}`, Request{}, CodeUnsupportedVersion},
 		{`{"v":1,"op":"PING"}`, Request{}, CodeBadRequest},

@@ -72,7 +72,19 @@ func (c *Client) Ping(ctx context.Context) error {
 // A failure the agent reports is an *Error whose Code says what happened
 // (CodeLocked, CodeCancelled, CodeMFARequired, CodeUnknownProfile, ...).
 func (c *Client) Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error) {
-	resp, err := c.do(ctx, Request{Op: OpCredentials, Profile: profile, Interactive: interactive})
+	return c.credentials(ctx, Request{Op: OpCredentials, Profile: profile, Interactive: interactive})
+}
+
+// ServerCredentials returns the profile's credentials for a running
+// `exec --server` endpoint (PurposeServer). It never makes the tray ask the
+// person: a locked profile fails at once with CodeLocked, and the tray
+// tells the person in a notification.
+func (c *Client) ServerCredentials(ctx context.Context, profile string) (credentials.Credentials, error) {
+	return c.credentials(ctx, Request{Op: OpCredentials, Profile: profile, Purpose: PurposeServer})
+}
+
+func (c *Client) credentials(ctx context.Context, req Request) (credentials.Credentials, error) {
+	resp, err := c.do(ctx, req)
 	if err != nil {
 		return credentials.Credentials{}, err
 	}

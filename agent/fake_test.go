@@ -30,6 +30,8 @@ var fakeExpiry = time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 //	dev      session credentials
 //	static   a long-term key (no expiry)
 //	locked   LockedError unless interactive
+//	release  blocks until its context ends or release is closed; returns
+//	         the context's error if it ended, credentials if not
 //	cancel   ErrCancelled (the person cancelled the dialog)
 //	mfa      MFARequiredError
 //	boom     a plain error over several lines
@@ -37,19 +39,24 @@ var fakeExpiry = time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 //	wait     blocks until its context ends (only when wait is true)
 //	other    UnknownProfileError
 type fakeBackend struct {
-	wait bool // serve the "wait" profile
+	wait      bool // serve the "wait" profile
+	keepAsked bool // record credentials requests in asked (not while fuzzing: it would grow without end)
 
-	mu       sync.Mutex // protects unlocked and locked
+	mu       sync.Mutex // protects unlocked, locked and asked
 	unlocked []string
 	locked   []string
+	asked    []Request // every credentials request, as the backend got it
 	// waiting receives the context of every "wait" call.
 	waiting chan context.Context
 	// waited receives the error that ended every "wait" call.
 	waited chan error
+	// release, when set, serves the "release" profile; "release" calls
+	// also send their context to waiting.
+	release chan struct{}
 }
 
 func newFakeBackend() *fakeBackend {
-	return &fakeBackend{wait: true, waiting: make(chan context.Context, 100), waited: make(chan error, 100)}
+	return &fakeBackend{wait: true, keepAsked: true, waiting: make(chan context.Context, 100), waited: make(chan error, 100)}
 }
 
 func fakeCreds(expiring bool) credentials.Credentials {
@@ -62,7 +69,13 @@ func fakeCreds(expiring bool) credentials.Credentials {
 	return c
 }
 
-func (b *fakeBackend) Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error) {
+func (b *fakeBackend) Credentials(ctx context.Context, req Request) (credentials.Credentials, error) {
+	if b.keepAsked {
+		b.mu.Lock()
+		b.asked = append(b.asked, req)
+		b.mu.Unlock()
+	}
+	profile, interactive := req.Profile, req.Interactive
 	switch profile {
 	case "dev":
 		return fakeCreds(true), nil
@@ -86,6 +99,19 @@ func (b *fakeBackend) Credentials(ctx context.Context, profile string, interacti
 	case "wait":
 		if b.wait {
 			return credentials.Credentials{}, b.block(ctx)
+		}
+	case "release":
+		if b.release != nil {
+			b.waiting <- ctx
+			select {
+			case <-ctx.Done():
+			case <-b.release:
+			}
+			// A cancelled call fails even when the release came too.
+			if err := ctx.Err(); err != nil {
+				return credentials.Credentials{}, err
+			}
+			return fakeCreds(true), nil
 		}
 	}
 	return credentials.Credentials{}, &awsconfig.UnknownProfileError{Name: profile, Suggestion: "dev"}
@@ -162,8 +188,8 @@ type testServer struct {
 }
 
 // startServer listens at path (testPath when empty) and serves b until the
-// test ends.
-func startServer(t testing.TB, path string, b *fakeBackend) *testServer {
+// test ends; opts adjust the server before it starts.
+func startServer(t testing.TB, path string, b *fakeBackend, opts ...func(*server)) *testServer {
 	t.Helper()
 	if path == "" {
 		path = testPath(t)
@@ -172,16 +198,20 @@ func startServer(t testing.TB, path string, b *fakeBackend) *testServer {
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
-	return serveOn(t, path, l, b)
+	return serveOn(t, path, l, b, opts...)
 }
 
-func serveOn(t testing.TB, path string, l net.Listener, b *fakeBackend) *testServer {
+func serveOn(t testing.TB, path string, l net.Listener, b *fakeBackend, opts ...func(*server)) *testServer {
 	t.Helper()
 	s := &testServer{path: path, b: b, log: &syncBuffer{}, done: make(chan error, 1)}
 	var ctx context.Context
 	ctx, s.cancel = context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	go func() { s.done <- Serve(ctx, l, b, log) }()
+	srv := &server{b: b, log: log, maxLine: MaxLine}
+	for _, o := range opts {
+		o(srv)
+	}
+	go func() { s.done <- srv.serve(ctx, l) }()
 	t.Cleanup(func() { s.stop(t) })
 	return s
 }

@@ -24,6 +24,9 @@ var seedLines = []string{
 	`{"v":1,"op":"credentials","profile":"empty"}`,
 	`{"v":1,"op":"unlock","profile":"cancel"}`,
 	`{"v":1,"op":"lock","profile":"dev"}`,
+	`{"v":1,"op":"credentials","profile":"dev","purpose":"server"}`,
+	`{"v":1,"op":"credentials","profile":"locked","interactive":true,"purpose":"server"}`,
+	`{"v":1,"op":"credentials","profile":"dev","purpose":["server"]}`,
 	`{"v":2,"op":"ping"}`,
 	`{"v":1,"op":"nope"}`,
 	`{"V":1,"OP":"credentials","Profile":"dev"}`,
@@ -59,6 +62,12 @@ func FuzzDecodeRequest(f *testing.F) {
 			}
 		default:
 			t.Fatalf("accepted op %q", req.Op)
+		}
+		switch {
+		case req.Purpose != "" && (req.Purpose != PurposeServer || req.Op != OpCredentials):
+			t.Fatalf("accepted purpose %q for %s", req.Purpose, req.Op)
+		case req.Purpose == PurposeServer && req.Interactive:
+			t.Fatal("a server fetch came out interactive")
 		}
 		// What it accepts survives a round trip.
 		b, err := json.Marshal(req)

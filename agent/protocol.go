@@ -51,12 +51,24 @@ const (
 	CodeError              = "error"               // anything else
 )
 
+// PurposeServer, as a credentials Request's Purpose, marks a fetch by a
+// running `exec --server` endpoint for the programs in a terminal. Such a
+// request is never interactive: an SDK gives up on its endpoint after a few
+// seconds and would take a dialog the person is answering down with it.
+// For a locked profile the tray tells the person once, by a notification.
+const PurposeServer = "server"
+
 // Request is one line from the client.
 type Request struct {
 	V           int    `json:"v"`
 	Op          string `json:"op"`
 	Profile     string `json:"profile,omitempty"`
 	Interactive bool   `json:"interactive,omitempty"`
+	// Purpose says on whose behalf credentials are asked for: "" (a
+	// command that starts) or PurposeServer. Added after version 1 shipped:
+	// an older tray ignores it, and DecodeRequest drops a value it does not
+	// know, of any JSON type, rather than refusing the request.
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // Response is the server's answer to one Request. A failure has OK false,
@@ -129,16 +141,31 @@ func (e *Error) Is(target error) bool {
 }
 
 // DecodeRequest parses one request line (without its newline) and checks
-// it: the version, a known op, a profile for the ops that need one. Its
-// errors are *Error with CodeBadRequest or CodeUnsupportedVersion and never
-// quote the line.
+// it: the version, a known op, a profile for the ops that need one. The
+// Purpose it returns is PurposeServer (and then Interactive is false) or
+// empty. Its errors are *Error with CodeBadRequest or
+// CodeUnsupportedVersion and never quote the line.
 func DecodeRequest(line []byte) (Request, error) {
 	if len(line) > MaxLine {
 		return Request{}, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request is longer than %d bytes", MaxLine)}
 	}
-	var req Request
-	if err := json.Unmarshal(line, &req); err != nil {
+	// Purpose is read apart, as raw JSON: the shallower field hides the
+	// embedded one from encoding/json.
+	var wire struct {
+		Request
+		Purpose json.RawMessage `json:"purpose"`
+	}
+	if err := json.Unmarshal(line, &wire); err != nil {
 		return Request{}, &Error{Code: CodeBadRequest, Message: "request is not valid: " + jsonErrorKind(err)}
+	}
+	req := wire.Request
+	req.Purpose = ""
+	if req.Op == OpCredentials {
+		var p string
+		if json.Unmarshal(wire.Purpose, &p) == nil && p == PurposeServer {
+			req.Purpose = p
+			req.Interactive = false // whatever the line says: see PurposeServer
+		}
 	}
 	switch {
 	case req.V == 0:

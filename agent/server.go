@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -20,9 +21,11 @@ import (
 // Its errors should come from the credentials package, so that the client
 // gets a Code it can act on.
 type Backend interface {
-	// Credentials returns the profile's credentials; interactive allows a
-	// dialog (an MFA code, an unlock) in the tray.
-	Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error)
+	// Credentials returns the credentials of req.Profile for a valid
+	// OpCredentials request: req.Interactive allows a dialog (an MFA
+	// code, an unlock) in the tray; req.Purpose says who asks
+	// (PurposeServer: a running `exec --server` endpoint).
+	Credentials(ctx context.Context, req Request) (credentials.Credentials, error)
 	// Unlock unlocks the profile, with a dialog in the tray if needed.
 	Unlock(ctx context.Context, profile string) error
 	// Lock forgets the profile's credentials.
@@ -58,11 +61,17 @@ func Serve(ctx context.Context, l net.Listener, b Backend, log *slog.Logger) err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	s := &server{b: b, log: log, maxLine: MaxLine}
+	return s.serve(ctx, l)
+}
+
+// serve is Serve with the server's settings made.
+func (s *server) serve(ctx context.Context, l net.Listener) error {
+	log := s.log
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
 	defer stop()
-	s := &server{b: b, log: log, maxLine: MaxLine}
 	var wg sync.WaitGroup
 	defer func() {
 		cancel() // closes the connections and cancels their backend calls
@@ -108,6 +117,9 @@ type server struct {
 	b       Backend
 	log     *slog.Logger
 	maxLine int // MaxLine; the fuzz test lowers it to reach the limit often
+	// sawEOF, when set, is called when a call's watcher reads EOF, before
+	// it looks for a hang-up: tests wait for it instead of sleeping.
+	sawEOF func()
 }
 
 // serveConn answers c's requests in turn until c ends, a line is too long
@@ -136,7 +148,7 @@ func (s *server) serveConn(ctx context.Context, c net.Conn) {
 			resp = s.handle(ctx, c, r, req)
 		}
 		s.log.Debug("agent request", "op", req.Op, "profile", req.Profile, "interactive", req.Interactive,
-			"ok", resp.OK, "code", resp.Code, "took", time.Since(start))
+			"purpose", req.Purpose, "ok", resp.OK, "code", resp.Code, "took", time.Since(start))
 		if err := s.write(c, resp); err != nil {
 			return
 		}
@@ -168,7 +180,7 @@ func (s *server) handle(ctx context.Context, c net.Conn, r *bufio.Reader, req Re
 			timeout = interactiveTimeout
 		}
 		return s.call(ctx, c, r, timeout, func(ctx context.Context) Response {
-			creds, err := s.b.Credentials(ctx, req.Profile, req.Interactive)
+			creds, err := s.b.Credentials(ctx, req)
 			if err != nil {
 				return errorResponse(err)
 			}
@@ -184,23 +196,37 @@ func (s *server) handle(ctx context.Context, c net.Conn, r *bufio.Reader, req Re
 
 // call runs a backend call that may take long (an STS call, a dialog
 // waiting for the person) while watching c: if the client hangs up, the
-// call's context is cancelled. The read deadline is lifted meanwhile; it
-// bounds reading a request, not the backend.
+// call's context is cancelled. A client that only closed its writing side
+// after the request (nc -N, socat, shutdown(SHUT_WR)) still waits for the
+// answer: that is not a hang-up (see peerHungUp). The read deadline is
+// lifted meanwhile; it bounds reading a request, not the backend.
 func (s *server) call(ctx context.Context, c net.Conn, r *bufio.Reader, timeout time.Duration, fn func(context.Context) Response) Response {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_ = c.SetReadDeadline(time.Time{})
+	finished := make(chan struct{})
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
 		// Peek consumes nothing: a request sent early stays for the loop.
-		// EOF or a reset means the client is gone; a deadline means call
-		// is done.
-		if _, err := r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		// A reset means the client is gone; a deadline means call is
+		// done; EOF may be either a hang-up or a half-close.
+		_, err := r.Peek(1)
+		switch {
+		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, io.EOF):
+			if s.sawEOF != nil {
+				s.sawEOF()
+			}
+			if peerHungUp(c, finished) {
+				cancel()
+			}
+		default:
 			cancel()
 		}
 	}()
 	resp := fn(ctx)
+	close(finished)
 	_ = c.SetReadDeadline(aLongTimeAgo)
 	<-watched
 	if !resp.OK && errors.Is(ctx.Err(), context.DeadlineExceeded) && resp.Code == CodeError {

@@ -30,7 +30,7 @@ func (a *App) fromAgent(ctx context.Context, profile string) (c credentials.Cred
 	// wait for the person there — never a prompt on this terminal.
 	c, err = cl.Credentials(ctx, profile, true)
 	var ae *agent.Error
-	if errors.As(err, &ae) && ae.Code == "unknown_profile" {
+	if errors.As(err, &ae) && ae.Code == agent.CodeUnknownProfile {
 		return c, false, nil
 	}
 	if err != nil {
@@ -39,10 +39,44 @@ func (a *App) fromAgent(ctx context.Context, profile string) (c credentials.Cred
 	return c, true, nil
 }
 
+// serverFromAgent asks the tray for the profile's credentials for a fetch
+// of the exec --server endpoint: never a dialog, as the SDK asking gives up
+// on its endpoint after seconds. A profile locked in the tray is a
+// *credentials.LockedError, which the endpoint answers so that the SDK
+// reports it. ok is false when no tray runs (it quit) or the tray does not
+// know the profile: the endpoint then works on its own. A tray that is
+// there but does not answer is an error: working on our own then could
+// serve a profile the person locked.
+func (a *App) serverFromAgent(ctx context.Context, profile string) (c credentials.Credentials, ok bool, err error) {
+	path, err := agent.SocketPath(a.Getenv)
+	if err != nil {
+		return c, false, nil
+	}
+	cl, err := agent.Dial(path, agentDialTimeout)
+	if errors.Is(err, agent.ErrNoAgent) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, true, err
+	}
+	defer cl.Close()
+	c, err = cl.ServerCredentials(ctx, profile)
+	var ae *agent.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code == agent.CodeUnknownProfile:
+		return c, false, nil
+	case errors.As(err, &ae) && ae.Code == agent.CodeLocked:
+		return c, true, &credentials.LockedError{Profile: profile}
+	case err != nil:
+		return c, true, agentError(err)
+	}
+	return c, true, nil
+}
+
 // agentError words the tray's answer for the person at the terminal.
 func agentError(err error) error {
 	var ae *agent.Error
-	if errors.As(err, &ae) && ae.Code == "cancelled" {
+	if errors.As(err, &ae) && ae.Code == agent.CodeCancelled {
 		return errors.New("the unlock dialog of the tray was cancelled")
 	}
 	return err

@@ -82,23 +82,7 @@ func runExec(app *App, in execInput) error {
 func runServer(app *App, in execInput, first resolved, argv []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var (
-		mu   sync.Mutex
-		last = first.creds
-	)
-	src := func(ctx context.Context) (credentials.Credentials, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if last.ValidAt(app.Now(), credentials.DefaultExpiryWindow) {
-			return last, nil
-		}
-		c, err := app.refreshForServer(ctx, in.credsInput)
-		if err != nil {
-			return credentials.Credentials{}, err
-		}
-		last = c
-		return c, nil
-	}
+	src := app.serverSource(in.credsInput, first)
 	var opts ecs.Options
 	if v := app.Getenv("AWSTRAY_SERVER_MAX_LIFETIME"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -123,15 +107,44 @@ func runServer(app *App, in execInput, first resolved, argv []string) error {
 	return nil
 }
 
-// refreshForServer gets new credentials while a child runs: from the tray,
-// or on our own with the keyring's cached sessions — an MFA code then comes
-// only from mfa_process, as a prompt would fight the child for the terminal.
-func (a *App) refreshForServer(ctx context.Context, in credsInput) (credentials.Credentials, error) {
-	if in.useAgent(a.Getenv) {
-		if c, ok, err := a.fromAgent(ctx, in.profile); ok {
-			return c, err
-		}
+// serverSource is what the endpoint of exec --server serves. While a tray
+// runs, every fetch asks it — nothing is kept here — without a dialog: a
+// profile locked in the tray stops serving at the next fetch (and the tray
+// tells the person), one unlocked again serves again. With no tray (it
+// quit, or never ran) the credentials come from the keyring's cached
+// sessions, as standalone exec gets them, and are kept while valid.
+func (a *App) serverSource(in credsInput, first resolved) ecs.Source {
+	var (
+		mu   sync.Mutex              // protects last
+		last credentials.Credentials // made on our own; never the tray's
+	)
+	if !first.fromTray {
+		last = first.creds
 	}
+	return func(ctx context.Context) (credentials.Credentials, error) {
+		if in.useAgent(a.Getenv) {
+			if c, ok, err := a.serverFromAgent(ctx, in.profile); ok {
+				return c, err
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if last.AccessKeyID != "" && last.ValidAt(a.Now(), credentials.DefaultExpiryWindow) {
+			return last, nil
+		}
+		c, err := a.standaloneForServer(ctx, in)
+		if err != nil {
+			return credentials.Credentials{}, err
+		}
+		last = c
+		return c, nil
+	}
+}
+
+// standaloneForServer gets new credentials while a child runs and no tray
+// does, with the keyring's cached sessions: an MFA code then comes only
+// from mfa_process, as a prompt would fight the child for the terminal.
+func (a *App) standaloneForServer(ctx context.Context, in credsInput) (credentials.Credentials, error) {
 	r, err := a.Resolver("")
 	if err != nil {
 		return credentials.Credentials{}, err

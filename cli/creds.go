@@ -50,9 +50,10 @@ func (in *credsInput) validate() error {
 
 // resolved is a profile's credentials and the region to go with them.
 type resolved struct {
-	profile *awsconfig.Profile
-	creds   credentials.Credentials
-	region  string
+	profile  *awsconfig.Profile
+	creds    credentials.Credentials
+	region   string
+	fromTray bool // the tray's agent gave creds
 }
 
 func (r resolved) vars() launcher.Vars {
@@ -90,7 +91,7 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 			if err != nil {
 				return resolved{}, err
 			}
-			return resolved{profile: p, creds: c, region: region}, nil
+			return resolved{profile: p, creds: c, region: region, fromTray: true}, nil
 		}
 	}
 	r, err := a.Resolver(in.mfaToken)

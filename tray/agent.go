@@ -2,6 +2,8 @@ package tray
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/awstray/awstray/agent"
@@ -13,15 +15,47 @@ type agentBackend struct {
 	m *credentials.Manager
 	// used records a profile the CLI asked for, for the recent list.
 	used func(profile string)
+	// locked tells the person about server fetches of a locked profile;
+	// nil tells nobody.
+	locked *lockedNotices
 }
 
-func (b agentBackend) Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error) {
-	if _, err := b.m.Config().Profile(profile); err != nil {
+// newAgentBackend is the backend of the tray's agent: it tells the person,
+// through notify, when the programs of an `exec --server` terminal wait for
+// a locked profile, until ctx ends.
+func newAgentBackend(ctx context.Context, m *credentials.Manager, notify func(key, title, body string)) agentBackend {
+	n := newLockedNotices(notify)
+	snaps, stop := m.Subscribe()
+	go func() {
+		defer stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-snaps:
+				n.seen(s)
+			}
+		}
+	}()
+	return agentBackend{m: m, locked: n}
+}
+
+func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (credentials.Credentials, error) {
+	if _, err := b.m.Config().Profile(req.Profile); err != nil {
 		return credentials.Credentials{}, err
 	}
-	c, err := b.m.Credentials(ctx, profile, interactive)
+	c, err := b.m.Credentials(ctx, req.Profile, req.Interactive)
 	if err == nil && b.used != nil {
-		b.used(profile)
+		b.used(req.Profile)
+	}
+	if req.Purpose == agent.PurposeServer && b.locked != nil {
+		var le *credentials.LockedError
+		switch {
+		case errors.As(err, &le):
+			b.locked.locked(req.Profile)
+		case err == nil:
+			b.locked.unlocked(req.Profile)
+		}
 	}
 	return c, err
 }
@@ -52,3 +86,71 @@ func (b agentBackend) Profiles() []agent.ProfileInfo {
 }
 
 func timePtr(t time.Time) *time.Time { return &t }
+
+// lockedNotices tells the person that the programs of an `exec --server`
+// terminal ask for a profile that is locked — once: their SDKs ask again
+// and again (boto3 three times a call), and a dialog is out of the
+// question (see agent.PurposeServer). Once the profile is unlocked again,
+// the next lock is told again.
+type lockedNotices struct {
+	notify func(key, title, body string)
+	now    func() time.Time // the Manager's clock, which stamps Snapshot.Taken
+
+	mu   sync.Mutex      // protects told, held and lockedAt
+	told map[string]bool // profiles the person was told about and has not unlocked since
+	// held is which profiles the last snapshot seen held: a profile is
+	// unlocked again when a snapshot holds it and the one before did not.
+	held map[string]bool
+	// lockedAt is when a server fetch last found the profile locked. A
+	// snapshot taken before then that holds it is late news (it was read
+	// from the Manager before a lock and handled after): it unlocks
+	// nothing.
+	lockedAt map[string]time.Time
+}
+
+func newLockedNotices(notify func(key, title, body string)) *lockedNotices {
+	return &lockedNotices{notify: notify, now: time.Now, told: map[string]bool{}, held: map[string]bool{}, lockedAt: map[string]time.Time{}}
+}
+
+// locked is a server fetch of a locked profile.
+func (n *lockedNotices) locked(profile string) {
+	n.mu.Lock()
+	first := !n.told[profile]
+	n.told[profile] = true
+	n.held[profile] = false
+	n.lockedAt[profile] = n.now()
+	n.mu.Unlock()
+	if first && n.notify != nil {
+		// In the request, so that the notification is out before the SDK
+		// sees its error; notify's calls are bounded.
+		n.notify(profile, profile+" is locked",
+			"Unlock it to let the programs in that terminal continue.")
+	}
+}
+
+// unlocked is a server fetch of the profile that got credentials.
+func (n *lockedNotices) unlocked(profile string) {
+	n.mu.Lock()
+	delete(n.told, profile)
+	n.mu.Unlock()
+}
+
+// seen takes in one of the manager's snapshots, in the order published. A
+// profile whose unlock is under way is not unlocked yet: a cancelled
+// dialog leaves it locked, and the person knows.
+func (n *lockedNotices) seen(s credentials.Snapshot) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	held := make(map[string]bool, len(s.Profiles))
+	for _, p := range s.Profiles {
+		h := p.Held() && p.State != credentials.StateUnlocking
+		if at, ok := n.lockedAt[p.Name]; ok && s.Taken.Before(at) {
+			h = false
+		}
+		if h && !n.held[p.Name] {
+			delete(n.told, p.Name)
+		}
+		held[p.Name] = h
+	}
+	n.held = held
+}

@@ -192,7 +192,7 @@ func Run(o RunOptions) error {
 		notifyFn("agent", "The CLI cannot reach this tray", err.Error())
 	} else {
 		go func() {
-			if err := agent.Serve(ctx, l, agentBackend{m: m}, o.Log); err != nil {
+			if err := agent.Serve(ctx, l, newAgentBackend(ctx, m, notifyFn), o.Log); err != nil {
 				o.Log.Warn("the agent stopped", "err", err)
 			}
 		}()

@@ -1,14 +1,17 @@
 package ecs
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -32,9 +35,9 @@ json.dump({
 }, sys.stdout)
 `
 
-// TestBoto3 proves the answer's shape works for Python: boto3 raises
-// KeyError on a missing Token or Expiration.
-func TestBoto3(t *testing.T) {
+// requireBoto3 returns python3, which can import boto3.
+func requireBoto3(t *testing.T) string {
+	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		testenv.Missing(t, "python3 not found")
@@ -42,11 +45,12 @@ func TestBoto3(t *testing.T) {
 	if out, err := exec.Command(py, "-c", "import boto3").CombinedOutput(); err != nil {
 		testenv.Missing(t, "boto3 not importable (pip install boto3): %v: %s", err, out)
 	}
-	moto := testenv.StartMoto(t)
+	return py
+}
 
-	var m minter
-	s := startTest(t, t.Context(), m.source, Options{MaxLifetime: 30 * time.Second})
-	dir := t.TempDir()
+// boto3Env is an environment in which boto3 knows only the endpoint of s,
+// with files in dir, and extra.
+func boto3Env(dir string, s *Server, extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "BOTO") {
@@ -60,8 +64,20 @@ func TestBoto3(t *testing.T) {
 		"BOTO_CONFIG="+filepath.Join(dir, "boto"),
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_DEFAULT_REGION=us-east-1",
-		"MOTO_URL="+moto.URL,
 	)
+	return append(env, extra...)
+}
+
+// TestBoto3 proves the answer's shape works for Python: boto3 raises
+// KeyError on a missing Token or Expiration.
+func TestBoto3(t *testing.T) {
+	py := requireBoto3(t)
+	moto := testenv.StartMoto(t)
+
+	var m minter
+	s := startTest(t, t.Context(), m.source, Options{MaxLifetime: 30 * time.Second})
+	dir := t.TempDir()
+	env := boto3Env(dir, s, "MOTO_URL="+moto.URL)
 	cmd := exec.CommandContext(t.Context(), py, "-c", boto3Script)
 	cmd.Env = env
 	cmd.Dir = dir
@@ -96,4 +112,32 @@ func TestBoto3(t *testing.T) {
 		t.Error("no account from GetCallerIdentity")
 	}
 	t.Logf("boto3: %d credential requests", s.Requests())
+}
+
+// TestBoto3ReportsLockedProfile: boto3 gives up on a locked profile with
+// the endpoint's message. It tries any failure three times, a second
+// apart, whatever the status.
+func TestBoto3ReportsLockedProfile(t *testing.T) {
+	py := requireBoto3(t)
+	var calls atomic.Int64
+	s := startTest(t, t.Context(), func(context.Context) (credentials.Credentials, error) {
+		calls.Add(1)
+		return credentials.Credentials{}, &credentials.LockedError{Profile: "dev"}
+	}, Options{})
+	dir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), py, "-c", "import boto3; boto3.Session().get_credentials()")
+	cmd.Env = boto3Env(dir, s)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("boto3 got credentials of a locked profile: %s", out)
+	}
+	for _, want := range []string{"Received non 200 response 423", "ProfileLocked", `profile \"dev\" is locked in the awstray tray`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("boto3 said no %q:\n%s", want, out)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("boto3 asked %d times, want 3", n)
+	}
 }

@@ -31,7 +31,9 @@ import (
 // Source returns the credentials to serve. It is called once per request,
 // concurrently when requests overlap; caching, renewal and deduplication are
 // the Source's own. Its error text reaches the child (the SDKs print it), so
-// it must never contain a secret.
+// it must never contain a secret. A *credentials.LockedError is answered
+// 423 Locked with the code ProfileLocked, which the SDKs report rather than
+// retry; other errors 500 CredentialsUnavailable.
 type Source func(ctx context.Context) (credentials.Credentials, error)
 
 // Options tunes a Server; the zero value is usable.

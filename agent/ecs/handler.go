@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -105,7 +106,17 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) (int, string) {
 	ctx, cancel := context.WithTimeout(r.Context(), sourceTimeout)
 	defer cancel()
 	c, err := h.src(ctx)
-	if err != nil {
+	var le *credentials.LockedError
+	switch {
+	case errors.As(err, &le):
+		// A 4xx, as the credentials are withheld on purpose and asking
+		// again soon will not help: the Go SDK reports a 4xx at once, where
+		// it retries a 5xx (three attempts, and the AWS call's own retries
+		// fetch again); boto3 tries any failure three times, a second
+		// apart. Both print the code and the message.
+		writeError(w, http.StatusLocked, "ProfileLocked", lockedMessage(le.Profile))
+		return http.StatusLocked, "profile locked"
+	case err != nil:
 		writeError(w, http.StatusInternalServerError, "CredentialsUnavailable", publicMessage(err))
 		return http.StatusInternalServerError, "source failed"
 	}
@@ -233,6 +244,12 @@ func publicMessage(err error) string {
 		n++
 	}
 	return b.String()
+}
+
+// lockedMessage says what to do about a locked profile, in the words of
+// the program's SDK error.
+func lockedMessage(profile string) string {
+	return publicMessage(fmt.Errorf("profile %q is locked in the awstray tray: unlock it there to let this program continue", profile))
 }
 
 // clip bounds a caller-supplied value before it is logged.

@@ -436,3 +436,26 @@ func (m multiHandler) WithGroup(name string) slog.Handler {
 	}
 	return out
 }
+
+// TestSourceLocked: a profile locked in the tray is a 423 with the code
+// ProfileLocked and what to do, not a 500 the SDKs retry.
+func TestSourceLocked(t *testing.T) {
+	h := testHandler(func(context.Context) (credentials.Credentials, error) {
+		return credentials.Credentials{}, fmt.Errorf("asking the tray: %w", &credentials.LockedError{Profile: "dev"})
+	}, Options{})
+	w := get(h, testToken)
+	if w.Code != http.StatusLocked {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var e errorBody
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
+	want := `awstray could not get credentials: profile "dev" is locked in the awstray tray: unlock it there to let this program continue`
+	if e.Code != "ProfileLocked" || e.Message != want {
+		t.Errorf("got %+v, want ProfileLocked %q", e, want)
+	}
+	if h.served.Load() != 0 {
+		t.Error("a locked profile counted as served")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,6 +134,32 @@ func TestGoSDKLoadsFromEndpoint(t *testing.T) {
 				t.Errorf("two Retrieve calls made %d requests, want %d", s.Requests(), tc.wantRequests)
 			}
 		})
+	}
+}
+
+// TestGoSDKReportsLockedProfile: the Go SDK reports a locked profile at
+// once, with the endpoint's code and message, after one request — no
+// retries that would only ask the tray again.
+func TestGoSDKReportsLockedProfile(t *testing.T) {
+	isolateAWSEnv(t)
+	var calls atomic.Int64
+	s := startTest(t, t.Context(), func(context.Context) (credentials.Credentials, error) {
+		calls.Add(1)
+		return credentials.Credentials{}, &credentials.LockedError{Profile: "dev"}
+	}, Options{})
+	setEnv(t, s.Env())
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cfg.Credentials.Retrieve(ctx)
+	if err == nil || !strings.Contains(err.Error(), `ProfileLocked: awstray could not get credentials: profile "dev" is locked in the awstray tray`) {
+		t.Fatalf("Retrieve = %v, want the locked profile's message", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the SDK asked %d times, want once", n)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/awstray/awstray/internal/proc"
 )
 
 // pickClipTool chooses as github.com/atotto/clipboard does — wl-clipboard
@@ -44,7 +46,7 @@ func pickClipTool(ctx context.Context) (clipTool, error) {
 
 // runClip runs a clipboard program with stdin and returns its stdout.
 func runClip(ctx context.Context, stdin string, argv ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := proc.Command(ctx, argv[0], argv[1:]...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -53,7 +55,8 @@ func runClip(ctx context.Context, stdin string, argv ...string) (string, error) 
 	stderr.max = 1024
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	// A program that forks a server (wl-copy, xsel) may leave it holding
-	// the pipes: do not wait for them.
+	// the pipes: do not wait for them. (Killed with its group only when ctx
+	// ends first: a write that timed out leaves no server behind.)
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if errors.Is(err, exec.ErrWaitDelay) {
@@ -196,6 +199,6 @@ func (w *wlClipboard) clear(ctx context.Context) error {
 
 // wlCopySensitive reports whether wl-copy has --sensitive.
 func wlCopySensitive(ctx context.Context, path string) bool {
-	out, err := exec.CommandContext(ctx, path, "--help").CombinedOutput()
+	out, err := proc.Command(ctx, path, "--help").CombinedOutput()
 	return err == nil && strings.Contains(string(out), "--sensitive")
 }

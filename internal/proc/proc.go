@@ -81,3 +81,15 @@ func (c *Cmd) Output() ([]byte, error) {
 	err := c.Run()
 	return out.Bytes(), err
 }
+
+// CombinedOutput runs the helper and returns its standard output and
+// standard error together.
+func (c *Cmd) CombinedOutput() ([]byte, error) {
+	if c.Stdout != nil || c.Stderr != nil {
+		return nil, errors.New("exec: Stdout or Stderr already set")
+	}
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	err := c.Run()
+	return out.Bytes(), err
+}

@@ -20,9 +20,33 @@ type clipTool interface {
 	clear(ctx context.Context) error
 }
 
+// clipClock is the clock of the clearing timers.
+type clipClock interface {
+	// Now is the wall-clock time (no monotonic reading: a timer must count
+	// the time the machine slept).
+	Now() time.Time
+	// NewTicker ticks every d until stop is called.
+	NewTicker(d time.Duration) (ticks <-chan time.Time, stop func())
+}
+
+// wallClock is the real clipClock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now().Round(0) }
+
+func (wallClock) NewTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
 // clipState is what awstray last put on the clipboard.
 type clipState struct {
-	pick func(ctx context.Context) (clipTool, error)
+	pick  func(ctx context.Context) (clipTool, error)
+	clock clipClock // nil: wallClock
+	// checked, when set (tests), is called each time a clearing timer is
+	// done: it cleared, found nothing to clear, or stopped with its
+	// context.
+	checked func(gen uint64)
 
 	mu   sync.Mutex // guards the fields below; held across a write or a clear, so they never interleave
 	tool clipTool   // the tool of the last write
@@ -79,23 +103,34 @@ func (s *clipState) copy(ctx context.Context, text string, clearAfter time.Durat
 		return fmt.Errorf("copying to the clipboard with %s: %w", tool.name(), err)
 	}
 	if clearAfter > 0 {
-		go s.clearLater(ctx, gen, clearAfter)
+		// The deadline is taken now, not when the goroutine first runs.
+		go s.clearLater(ctx, gen, s.clk().Now().Add(clearAfter), min(clearAfter, time.Second))
 	}
 	return nil
 }
 
-// clearLater waits for clearAfter on the wall clock (a monotonic timer
-// stops while the machine sleeps), then clears if the text is still ours.
-func (s *clipState) clearLater(ctx context.Context, gen uint64, clearAfter time.Duration) {
-	deadline := time.Now().Round(0).Add(clearAfter)
-	step := min(clearAfter, time.Second)
-	t := time.NewTicker(step)
-	defer t.Stop()
-	for time.Now().Round(0).Before(deadline) {
+func (s *clipState) clk() clipClock {
+	if s.clock == nil {
+		return wallClock{}
+	}
+	return s.clock
+}
+
+// clearLater waits until deadline on the wall clock (a monotonic timer
+// stops while the machine sleeps), looking every step, then clears if the
+// text is still ours.
+func (s *clipState) clearLater(ctx context.Context, gen uint64, deadline time.Time, step time.Duration) {
+	if s.checked != nil {
+		defer s.checked(gen)
+	}
+	clock := s.clk()
+	ticks, stop := clock.NewTicker(step)
+	defer stop()
+	for clock.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-ticks:
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 2*clipTimeout)

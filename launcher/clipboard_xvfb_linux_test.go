@@ -82,7 +82,7 @@ func TestClipboardUnderXvfb(t *testing.T) {
 			if name == "xsel" {
 				need(t, "xsel")
 			}
-			s := &clipState{pick: tools[name]}
+			s, clock, checked := clipWithClock(tools[name])
 			ctx := ctxT(t)
 
 			t.Run("cleared when unchanged", func(t *testing.T) {
@@ -95,7 +95,11 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if tool := s.tool.name(); tool != name {
 					t.Fatalf("copied with %s, want %s", tool, name)
 				}
-				eventually(t, "cleared", func() bool { return xclipRead(t) == "" })
+				clock.Advance(300 * time.Millisecond)
+				waitChecked(t, checked, s.lastGen())
+				if got := xclipRead(t); got != "" {
+					t.Fatalf("clipboard = %q after the timer", got)
+				}
 				waitNoLeftover(t, name)
 			})
 
@@ -104,7 +108,8 @@ func TestClipboardUnderXvfb(t *testing.T) {
 					t.Fatal(err)
 				}
 				personCopies(t, "the person's own text")
-				time.Sleep(500 * time.Millisecond)
+				clock.Advance(200 * time.Millisecond)
+				waitChecked(t, checked, s.lastGen())
 				if got := xclipRead(t); got != "the person's own text" {
 					t.Fatalf("clipboard = %q, want the person's text kept", got)
 				}
@@ -122,7 +127,8 @@ func TestClipboardUnderXvfb(t *testing.T) {
 					t.Fatal(err)
 				}
 				cancel() // the timer stops with its context
-				time.Sleep(300 * time.Millisecond)
+				waitChecked(t, checked, s.lastGen())
+				clock.Advance(time.Second)
 				if got := xclipRead(t); got != "secret-3" {
 					t.Fatalf("clipboard = %q: the timer ran past its context", got)
 				}
@@ -139,10 +145,12 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if err := s.copy(ctx, "secret-4", 100*time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
+				first := s.lastGen()
 				if err := s.copy(ctx, "secret-5", time.Minute); err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(300 * time.Millisecond)
+				clock.Advance(200 * time.Millisecond)
+				waitChecked(t, checked, first)
 				if got := xclipRead(t); got != "secret-5" {
 					t.Fatalf("clipboard = %q: the first copy's timer cleared the second", got)
 				}

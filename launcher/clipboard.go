@@ -14,6 +14,10 @@ const clipTimeout = 5 * time.Second
 type clipTool interface {
 	name() string
 	write(ctx context.Context, text string) error
+	// holds reports, when the tool can tell without reading (known), whether
+	// the clipboard still holds what write put there: a program of ours
+	// that serves the selection runs until someone else copies.
+	holds() (ours, known bool)
 	read(ctx context.Context) (string, error)
 	// clear empties the clipboard, which holds what write put there, and
 	// ends any process left serving it.
@@ -71,7 +75,10 @@ var clip = &clipState{pick: pickClipTool}
 // ExcludeClipboardContentFromMonitorProcessing. The clearing is what
 // limits exposure there.
 //
-// On X11 the selection lives in a process (xclip, xsel): clearing ends it.
+// On X11 the selection lives in a process of ours (xclip, xsel) that exits
+// when someone else copies: while it runs the clipboard holds our copy,
+// and clearing ends it — no read of the clipboard is needed. Elsewhere the
+// clipboard is read first, and only text other than ours is kept.
 // The clearing deadline is checked on the wall clock, so a laptop that
 // slept past it clears as soon as it wakes.
 func CopySecret(ctx context.Context, text string, clearAfter time.Duration) error {
@@ -139,7 +146,11 @@ func (s *clipState) clearLater(ctx context.Context, gen uint64, deadline time.Ti
 }
 
 // clearIfOurs clears when the clipboard still holds our text; gen 0 means
-// whatever copy is the latest.
+// whatever copy is the latest. Whether it does is asked of the tool where
+// it knows (its serving process still runs), else read: only a read that
+// shows something else is the person's copy, to keep. A read that fails
+// (wl-paste without focus, an empty X selection) shows nothing of the
+// person's, and the secret may still be there: it is cleared.
 func (s *clipState) clearIfOurs(ctx context.Context, gen uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,11 +159,12 @@ func (s *clipState) clearIfOurs(ctx context.Context, gen uint64) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, clipTimeout)
 	defer cancel()
-	current, err := s.tool.read(rctx)
-	if err != nil {
-		current = "" // nothing readable there (an empty X selection is an error)
+	ours, known := s.tool.holds()
+	if !known {
+		current, err := s.tool.read(rctx)
+		ours = err != nil || current == s.text
 	}
-	if current != s.text {
+	if !ours {
 		s.text = "" // the person copied something since: theirs now
 		return nil
 	}

@@ -234,29 +234,32 @@ func Run(o RunOptions) error {
 	return nil
 }
 
-// newTrayApp is NewApp with the real terminal: it opens the emulator of
-// the terminal setting on `EXE exec [--server] PROFILE`.
+// newTrayApp is NewApp with the real terminal (openTerminal).
 func newTrayApp(o RunOptions, opts Options) *App {
-	var app *App
-	opts.Terminal = func(ctx context.Context, profile string) error {
-		t, err := launcher.FindTerminal(app.settings.Terminal, o.Getenv, nil)
-		if err != nil {
-			return err
-		}
-		t.Title = "awstray: " + profile
-		// The terminal runs awstray exec, which asks the tray for the
-		// credentials: no secret in the emulator's argv or
-		// environment. With --server, programs in it refresh their
-		// credentials from the tray as long as they run.
-		argv := []string{o.Exe, "exec", profile}
-		if app.settings.UseTerminalServer() {
-			argv = []string{o.Exe, "exec", "--server", profile}
-		}
-		_, err = t.Open(ctx, argv, os.Environ())
+	opts.Terminal = func(ctx context.Context, profile string, choice TerminalChoice) error {
+		return openTerminal(ctx, o.Exe, o.Getenv, profile, choice)
+	}
+	return NewApp(opts)
+}
+
+// openTerminal opens the chosen emulator on `EXE exec [--server] PROFILE`.
+// It runs off the loop, so it gets the settings it needs as a copy.
+func openTerminal(ctx context.Context, exe string, getenv func(string) string, profile string, choice TerminalChoice) error {
+	t, err := launcher.FindTerminal(choice.Emulator, getenv, nil)
+	if err != nil {
 		return err
 	}
-	app = NewApp(opts)
-	return app
+	t.Title = "awstray: " + profile
+	// The terminal runs awstray exec, which asks the tray for the
+	// credentials: no secret in the emulator's argv or environment. With
+	// --server, programs in it refresh their credentials from the tray as
+	// long as they run.
+	argv := []string{exe, "exec", profile}
+	if choice.Server {
+		argv = []string{exe, "exec", "--server", profile}
+	}
+	_, err = t.Open(ctx, argv, os.Environ())
+	return err
 }
 
 // dialogs adapts launcher.Prompter to the tray's Dialogs.

@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +11,8 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 )
 
-const mfaProcessTimeout = 2 * time.Minute
+// mfaProcessTimeout bounds an mfa_process run (a variable for tests).
+var mfaProcessTimeout = 2 * time.Minute
 
 // MFAProcess is the nearest mfa_process along the profile's chain, "" when
 // there is none.
@@ -36,6 +38,9 @@ func RunMFAProcess(ctx context.Context, profile, command string) (string, error)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", fmt.Errorf("mfa_process of profile %q gave no code within %s", profile, mfaProcessTimeout)
+		}
 		return "", fmt.Errorf("mfa_process of profile %q failed: %w", profile, err)
 	}
 	code := strings.TrimSpace(string(out))

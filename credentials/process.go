@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"time"
+
+	"github.com/awstray/awstray/internal/proc"
 )
 
-const processTimeout = time.Minute
+// processTimeout bounds a credential_process run, as the AWS SDKs do (a
+// variable for tests).
+var processTimeout = time.Minute
 
 // processOutput is the credential_process JSON contract.
 type processOutput struct {
@@ -66,10 +69,12 @@ func parseProcessOutput(profile string, b []byte) (Credentials, error) {
 }
 
 // shellCommand runs a command line from the config through the shell, as
-// the AWS CLI runs credential_process and mfa_process.
-func shellCommand(ctx context.Context, command string) *exec.Cmd {
+// the AWS CLI runs credential_process and mfa_process. The shell and
+// whatever it starts end together at ctx's end: a command line that
+// forks (`helper & …`) cannot keep the caller waiting.
+func shellCommand(ctx context.Context, command string) *proc.Cmd {
 	if runtime.GOOS == "windows" {
-		return exec.CommandContext(ctx, "cmd.exe", "/C", command)
+		return proc.Command(ctx, "cmd.exe", "/C", command)
 	}
-	return exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	return proc.Command(ctx, "/bin/sh", "-c", command)
 }

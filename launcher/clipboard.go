@@ -14,15 +14,43 @@ const clipTimeout = 5 * time.Second
 type clipTool interface {
 	name() string
 	write(ctx context.Context, text string) error
+	// holds reports, when the tool can tell without reading (known), whether
+	// the clipboard still holds what write put there: a program of ours
+	// that serves the selection runs until someone else copies.
+	holds() (ours, known bool)
 	read(ctx context.Context) (string, error)
 	// clear empties the clipboard, which holds what write put there, and
 	// ends any process left serving it.
 	clear(ctx context.Context) error
 }
 
+// clipClock is the clock of the clearing timers.
+type clipClock interface {
+	// Now is the wall-clock time (no monotonic reading: a timer must count
+	// the time the machine slept).
+	Now() time.Time
+	// NewTicker ticks every d until stop is called.
+	NewTicker(d time.Duration) (ticks <-chan time.Time, stop func())
+}
+
+// wallClock is the real clipClock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now().Round(0) }
+
+func (wallClock) NewTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
 // clipState is what awstray last put on the clipboard.
 type clipState struct {
-	pick func(ctx context.Context) (clipTool, error)
+	pick  func(ctx context.Context) (clipTool, error)
+	clock clipClock // nil: wallClock
+	// checked, when set (tests), is called each time a clearing timer is
+	// done: it cleared, found nothing to clear, or stopped with its
+	// context.
+	checked func(gen uint64)
 
 	mu   sync.Mutex // guards the fields below; held across a write or a clear, so they never interleave
 	tool clipTool   // the tool of the last write
@@ -47,7 +75,10 @@ var clip = &clipState{pick: pickClipTool}
 // ExcludeClipboardContentFromMonitorProcessing. The clearing is what
 // limits exposure there.
 //
-// On X11 the selection lives in a process (xclip, xsel): clearing ends it.
+// On X11 the selection lives in a process of ours (xclip, xsel) that exits
+// when someone else copies: while it runs the clipboard holds our copy,
+// and clearing ends it — no read of the clipboard is needed. Elsewhere the
+// clipboard is read first, and only text other than ours is kept.
 // The clearing deadline is checked on the wall clock, so a laptop that
 // slept past it clears as soon as it wakes.
 func CopySecret(ctx context.Context, text string, clearAfter time.Duration) error {
@@ -79,23 +110,34 @@ func (s *clipState) copy(ctx context.Context, text string, clearAfter time.Durat
 		return fmt.Errorf("copying to the clipboard with %s: %w", tool.name(), err)
 	}
 	if clearAfter > 0 {
-		go s.clearLater(ctx, gen, clearAfter)
+		// The deadline is taken now, not when the goroutine first runs.
+		go s.clearLater(ctx, gen, s.clk().Now().Add(clearAfter), min(clearAfter, time.Second))
 	}
 	return nil
 }
 
-// clearLater waits for clearAfter on the wall clock (a monotonic timer
-// stops while the machine sleeps), then clears if the text is still ours.
-func (s *clipState) clearLater(ctx context.Context, gen uint64, clearAfter time.Duration) {
-	deadline := time.Now().Round(0).Add(clearAfter)
-	step := min(clearAfter, time.Second)
-	t := time.NewTicker(step)
-	defer t.Stop()
-	for time.Now().Round(0).Before(deadline) {
+func (s *clipState) clk() clipClock {
+	if s.clock == nil {
+		return wallClock{}
+	}
+	return s.clock
+}
+
+// clearLater waits until deadline on the wall clock (a monotonic timer
+// stops while the machine sleeps), looking every step, then clears if the
+// text is still ours.
+func (s *clipState) clearLater(ctx context.Context, gen uint64, deadline time.Time, step time.Duration) {
+	if s.checked != nil {
+		defer s.checked(gen)
+	}
+	clock := s.clk()
+	ticks, stop := clock.NewTicker(step)
+	defer stop()
+	for clock.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-ticks:
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 2*clipTimeout)
@@ -104,7 +146,11 @@ func (s *clipState) clearLater(ctx context.Context, gen uint64, clearAfter time.
 }
 
 // clearIfOurs clears when the clipboard still holds our text; gen 0 means
-// whatever copy is the latest.
+// whatever copy is the latest. Whether it does is asked of the tool where
+// it knows (its serving process still runs), else read: only a read that
+// shows something else is the person's copy, to keep. A read that fails
+// (wl-paste without focus, an empty X selection) shows nothing of the
+// person's, and the secret may still be there: it is cleared.
 func (s *clipState) clearIfOurs(ctx context.Context, gen uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,11 +159,12 @@ func (s *clipState) clearIfOurs(ctx context.Context, gen uint64) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, clipTimeout)
 	defer cancel()
-	current, err := s.tool.read(rctx)
-	if err != nil {
-		current = "" // nothing readable there (an empty X selection is an error)
+	ours, known := s.tool.holds()
+	if !known {
+		current, err := s.tool.read(rctx)
+		ours = err != nil || current == s.text
 	}
-	if current != s.text {
+	if !ours {
 		s.text = "" // the person copied something since: theirs now
 		return nil
 	}

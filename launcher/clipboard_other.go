@@ -18,6 +18,9 @@ type atottoClipboard struct{}
 
 func (atottoClipboard) name() string { return "the system clipboard" }
 
+// holds: no process of ours serves the text; the clipboard is read.
+func (atottoClipboard) holds() (ours, known bool) { return false, false }
+
 func (atottoClipboard) write(ctx context.Context, text string) error {
 	return withContext(ctx, func() error { return clipboard.WriteAll(text) })
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/awstray/awstray/internal/proc"
 )
 
 // pickClipTool chooses as github.com/atotto/clipboard does — wl-clipboard
@@ -44,7 +46,7 @@ func pickClipTool(ctx context.Context) (clipTool, error) {
 
 // runClip runs a clipboard program with stdin and returns its stdout.
 func runClip(ctx context.Context, stdin string, argv ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := proc.Command(ctx, argv[0], argv[1:]...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -53,7 +55,8 @@ func runClip(ctx context.Context, stdin string, argv ...string) (string, error) 
 	stderr.max = 1024
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	// A program that forks a server (wl-copy, xsel) may leave it holding
-	// the pipes: do not wait for them.
+	// the pipes: do not wait for them. (Killed with its group only when ctx
+	// ends first: a write that timed out leaves no server behind.)
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if errors.Is(err, exec.ErrWaitDelay) {
@@ -68,98 +71,162 @@ func runClip(ctx context.Context, stdin string, argv ...string) (string, error) 
 	return out.String(), nil
 }
 
-// xclipClipboard keeps xclip in the foreground (-quiet) as the owner of the
-// CLIPBOARD selection: X offers the text only while that process lives,
+// selectionServer is a clipboard program kept in the foreground while it
+// serves the CLIPBOARD selection: X offers the text only while it lives,
 // it exits by itself when someone else copies, and ending it empties the
-// clipboard without leaving a process behind.
+// clipboard without leaving a process behind. So "it still runs" is "the
+// clipboard still holds our copy", and no read is needed to know it.
+type selectionServer struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when it has exited
+}
+
+// serve starts argv serving text, and waits until ready says it owns the
+// selection. first receives the first line of its stderr (or what there
+// was when it exited).
+func serve(ctx context.Context, text string, ready func(ctx context.Context, first <-chan string, done <-chan struct{}) error, argv ...string) (*selectionServer, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = strings.NewReader(text)
+	endWithParent(cmd)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	first := make(chan string, 1)
+	srv := &selectionServer{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		// xclip prints a line per selection request: drain them all.
+		r := bufio.NewReader(stderr)
+		line, _ := r.ReadString('\n')
+		first <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, r)
+		_ = cmd.Wait()
+		close(srv.done)
+	}()
+	if err := ready(ctx, first, srv.done); err != nil {
+		_ = cmd.Process.Kill()
+		<-srv.done
+		return nil, err
+	}
+	return srv, nil
+}
+
+func (s *selectionServer) alive() bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// end stops the server (SIGTERM, SIGKILL at ctx's end) and waits for it.
+func (s *selectionServer) end(ctx context.Context) {
+	if !s.alive() {
+		return // it lost the selection already
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// xclipClipboard serves the selection with xclip in the foreground
+// (-quiet), which says when it owns the selection.
 type xclipClipboard struct {
-	path  string
-	owner *exec.Cmd
-	done  chan struct{} // closed when the owner has exited
+	path string
+	srv  *selectionServer // nil until write
 }
 
 func (x *xclipClipboard) name() string { return "xclip" }
 
 func (x *xclipClipboard) write(ctx context.Context, text string) error {
-	cmd := exec.Command(x.path, "-in", "-selection", "clipboard", "-quiet")
-	cmd.Stdin = strings.NewReader(text)
-	endWithParent(cmd)
-	stderr, err := cmd.StderrPipe()
+	srv, err := serve(ctx, text, func(ctx context.Context, first <-chan string, done <-chan struct{}) error {
+		select {
+		case line := <-first: // "Waiting for selection requests, Control-C to quit"
+			if strings.HasPrefix(line, "Waiting") {
+				return nil
+			}
+			return fmt.Errorf("xclip: %s", line)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, x.path, "-in", "-selection", "clipboard", "-quiet")
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	first := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		// xclip prints "Waiting for selection requests…" once it owns the
-		// selection, and a line per request after; drain them all.
-		r := bufio.NewReader(stderr)
-		line, _ := r.ReadString('\n')
-		first <- line
-		_, _ = io.Copy(io.Discard, r)
-		_ = cmd.Wait()
-		close(done)
-	}()
-	select {
-	case line := <-first:
-		if strings.HasPrefix(line, "Waiting") {
-			x.owner, x.done = cmd, done
-			return nil
-		}
-		<-done
-		return fmt.Errorf("xclip: %s", strings.TrimSpace(line))
-	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		<-done
-		return ctx.Err()
-	}
+	x.srv = srv
+	return nil
 }
+
+func (x *xclipClipboard) holds() (ours, known bool) { return x.srv != nil && x.srv.alive(), true }
 
 func (x *xclipClipboard) read(ctx context.Context) (string, error) {
 	return runClip(ctx, "", x.path, "-out", "-selection", "clipboard")
 }
 
 func (x *xclipClipboard) clear(ctx context.Context) error {
-	if x.owner == nil {
-		return nil
+	if x.srv != nil {
+		x.srv.end(ctx)
 	}
-	select {
-	case <-x.done:
-		return nil // it lost the selection already
-	default:
-	}
-	_ = x.owner.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-x.done:
-		return nil
-	case <-ctx.Done():
-		_ = x.owner.Process.Kill()
-		<-x.done
-		return nil
-	}
+	return nil
 }
 
-// xselClipboard uses xsel, which forks a server for the selection;
-// --clear takes the selection and drops it, so that server exits.
-type xselClipboard struct{ path string }
+// xselClipboard serves the selection with xsel kept in the foreground
+// (--nodetach: by default it forks a server whose process ID awstray would
+// not know). xsel says nothing when it owns the selection: write reads
+// the clipboard until it shows the text.
+type xselClipboard struct {
+	path string
+	srv  *selectionServer // nil until write
+}
 
 func (x *xselClipboard) name() string { return "xsel" }
 
 func (x *xselClipboard) write(ctx context.Context, text string) error {
-	_, err := runClip(ctx, text, x.path, "--input", "--clipboard")
-	return err
+	srv, err := serve(ctx, text, func(ctx context.Context, first <-chan string, done <-chan struct{}) error {
+		for {
+			select {
+			case <-done:
+				return fmt.Errorf("xsel: %s", <-first)
+			case <-ctx.Done():
+				return ctx.Err()
+			default:
+			}
+			if got, err := x.read(ctx); err == nil && got == text {
+				return nil
+			}
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-done:
+			case <-ctx.Done():
+			}
+		}
+	}, x.path, "--nodetach", "--input", "--clipboard")
+	if err != nil {
+		return err
+	}
+	x.srv = srv
+	return nil
 }
+
+func (x *xselClipboard) holds() (ours, known bool) { return x.srv != nil && x.srv.alive(), true }
 
 func (x *xselClipboard) read(ctx context.Context) (string, error) {
 	return runClip(ctx, "", x.path, "--output", "--clipboard")
 }
 
 func (x *xselClipboard) clear(ctx context.Context) error {
-	_, err := runClip(ctx, "", x.path, "--clear", "--clipboard")
-	return err
+	if x.srv != nil {
+		x.srv.end(ctx)
+	}
+	return nil
 }
 
 // wlClipboard uses wl-clipboard. wl-copy forks a server for the text;
@@ -170,6 +237,11 @@ type wlClipboard struct {
 }
 
 func (w *wlClipboard) name() string { return "wl-copy" }
+
+// holds: wl-copy's server is a fork whose process ID awstray does not
+// know (--foreground would keep it ours, but says nothing once it owns the
+// selection, and no compositor here tests it): the clipboard is read.
+func (w *wlClipboard) holds() (ours, known bool) { return false, false }
 
 func (w *wlClipboard) copyArgs() []string {
 	if w.sensitive {
@@ -196,6 +268,6 @@ func (w *wlClipboard) clear(ctx context.Context) error {
 
 // wlCopySensitive reports whether wl-copy has --sensitive.
 func wlCopySensitive(ctx context.Context, path string) bool {
-	out, err := exec.CommandContext(ctx, path, "--help").CombinedOutput()
+	out, err := proc.Command(ctx, path, "--help").CombinedOutput()
 	return err == nil && strings.Contains(string(out), "--sensitive")
 }

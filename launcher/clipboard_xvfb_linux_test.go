@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -82,7 +83,7 @@ func TestClipboardUnderXvfb(t *testing.T) {
 			if name == "xsel" {
 				need(t, "xsel")
 			}
-			s := &clipState{pick: tools[name]}
+			s, clock, checked := clipWithClock(tools[name])
 			ctx := ctxT(t)
 
 			t.Run("cleared when unchanged", func(t *testing.T) {
@@ -95,7 +96,11 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if tool := s.tool.name(); tool != name {
 					t.Fatalf("copied with %s, want %s", tool, name)
 				}
-				eventually(t, "cleared", func() bool { return xclipRead(t) == "" })
+				clock.Advance(300 * time.Millisecond)
+				waitChecked(t, checked, s.lastGen())
+				if got := xclipRead(t); got != "" {
+					t.Fatalf("clipboard = %q after the timer", got)
+				}
 				waitNoLeftover(t, name)
 			})
 
@@ -104,7 +109,8 @@ func TestClipboardUnderXvfb(t *testing.T) {
 					t.Fatal(err)
 				}
 				personCopies(t, "the person's own text")
-				time.Sleep(500 * time.Millisecond)
+				clock.Advance(200 * time.Millisecond)
+				waitChecked(t, checked, s.lastGen())
 				if got := xclipRead(t); got != "the person's own text" {
 					t.Fatalf("clipboard = %q, want the person's text kept", got)
 				}
@@ -122,7 +128,8 @@ func TestClipboardUnderXvfb(t *testing.T) {
 					t.Fatal(err)
 				}
 				cancel() // the timer stops with its context
-				time.Sleep(300 * time.Millisecond)
+				waitChecked(t, checked, s.lastGen())
+				clock.Advance(time.Second)
 				if got := xclipRead(t); got != "secret-3" {
 					t.Fatalf("clipboard = %q: the timer ran past its context", got)
 				}
@@ -139,10 +146,12 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if err := s.copy(ctx, "secret-4", 100*time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
+				first := s.lastGen()
 				if err := s.copy(ctx, "secret-5", time.Minute); err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(300 * time.Millisecond)
+				clock.Advance(200 * time.Millisecond)
+				waitChecked(t, checked, first)
 				if got := xclipRead(t); got != "secret-5" {
 					t.Fatalf("clipboard = %q: the first copy's timer cleared the second", got)
 				}
@@ -225,5 +234,78 @@ func TestWlCopyArgs(t *testing.T) {
 	w.sensitive = false
 	if got := w.copyArgs(); !slices.Equal(got, []string{"/usr/bin/wl-copy"}) {
 		t.Errorf("copyArgs = %q", got)
+	}
+}
+
+// failingRead is a clipboard tool whose read fails as wl-paste does
+// without focus: a real program that exits non-zero. It counts its reads.
+type failingRead struct {
+	clipTool
+	reads *atomic.Int32
+}
+
+func (f failingRead) read(ctx context.Context) (string, error) {
+	f.reads.Add(1)
+	return runClip(ctx, "", "/bin/sh", "-c", "echo 'Error: no focus' >&2; exit 1")
+}
+
+// mustRead is a clipboard tool that cannot tell whether its copy is still
+// there without reading (as wl-copy, and the macOS and Windows clipboards).
+type mustRead struct{ clipTool }
+
+func (mustRead) holds() (ours, known bool) { return false, false }
+
+// A read that fails is no sign that the person copied something: the
+// secret is cleared all the same.
+func TestClipboardClearsWhenTheReadFails(t *testing.T) {
+	need(t, "Xvfb", "xclip")
+	inX(t)
+	xclip := func(context.Context) (clipTool, error) {
+		path, err := exec.LookPath("xclip")
+		return &xclipClipboard{path: path}, err
+	}
+	cases := []struct {
+		name      string
+		wrap      func(clipTool, *atomic.Int32) clipTool
+		personToo bool   // the person copies before the timer ends
+		want      string // on the clipboard after the timer
+		noRead    bool   // the tool must not read the clipboard at all
+	}{
+		// xclip's own process tells whether the copy is still ours: no
+		// read is needed, so none can fail.
+		{name: "xclip, its read failing", wrap: func(c clipTool, n *atomic.Int32) clipTool { return failingRead{c, n} }, want: "", noRead: true},
+		{name: "a reading tool, its read failing", wrap: func(c clipTool, n *atomic.Int32) clipTool { return mustRead{failingRead{c, n}} }, want: ""},
+		{name: "a reading tool, unchanged", wrap: func(c clipTool, _ *atomic.Int32) clipTool { return mustRead{c} }, want: ""},
+		{name: "a reading tool, the person copied", wrap: func(c clipTool, _ *atomic.Int32) clipTool { return mustRead{c} }, personToo: true, want: "the person's text"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var reads atomic.Int32
+			s, clock, checked := clipWithClock(func(ctx context.Context) (clipTool, error) {
+				c, err := xclip(ctx)
+				return tc.wrap(c, &reads), err
+			})
+			ctx := ctxT(t)
+			if err := s.copy(ctx, "secret-behind-a-failing-read", 100*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			if tc.personToo {
+				personCopies(t, "the person's text")
+			}
+			clock.Advance(time.Second)
+			waitChecked(t, checked, s.lastGen())
+			if got := xclipRead(t); got != tc.want {
+				t.Fatalf("clipboard = %q after the timer, want %q", got, tc.want)
+			}
+			if tc.noRead && reads.Load() != 0 {
+				t.Errorf("read %d times: xclip's process already tells", reads.Load())
+			}
+			if err := s.clearIfOurs(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.personToo {
+				waitNoLeftover(t, "xclip")
+			}
+		})
 	}
 }

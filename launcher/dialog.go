@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/awstray/awstray/internal/proc"
 )
 
 // The dialog tools a Prompter can use.
@@ -261,15 +263,16 @@ const maxOutput = 64 << 10
 func (p *Prompter) run(ctx context.Context, path string, inv invocation) (stdout string, code int, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, inv.argv[1:]...)
+	// Its own process tree: a wrapper in the tool's place that forks cannot
+	// keep the dialog (and the tray's resolution behind it) waiting.
+	cmd := proc.Command(ctx, path, inv.argv[1:]...)
 	cmd.Args = append([]string{inv.argv[0]}, inv.argv[1:]...)
 	cmd.Env = append(dialogEnv(os.Environ()), inv.env...)
 	var out limitedBuffer
 	var errb tailBuffer
 	out.max, errb.max = maxOutput, 4096
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = 2 * time.Second
-	dialogProcAttr(cmd)
+	dialogProcAttr(cmd.Cmd)
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		return "", -1, errb.String(), ctx.Err()

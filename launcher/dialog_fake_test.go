@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/internal/testenv"
 )
 
 // fakeTools puts scripts first on PATH that stand in for dialog programs:
@@ -29,6 +32,7 @@ n=$(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$d/count"
 printf '%%s\0' "${0##*/}" "$@" > "$d/argv.$n"
 env -0 > "$d/env.$n"
+if [ -f "$d/fork.$n" ]; then sleep 30 & echo $! > "$d/pid.$n.tmp"; mv "$d/pid.$n.tmp" "$d/pid.$n"; fi
 if [ -f "$d/sleep.$n" ]; then exec sleep "$(cat "$d/sleep.$n")"; fi
 if [ -f "$d/err.$n" ]; then cat "$d/err.$n" >&2; fi
 if [ -f "$d/out.$n" ]; then cat "$d/out.$n"; fi
@@ -297,4 +301,65 @@ func TestDialogTimeoutEndsTheTool(t *testing.T) {
 	if _, err := (&Prompter{Tool: ToolZenity}).Text(ctx, "t", "x", ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want cancelled context", err)
 	}
+}
+
+// pid is the process ID the fake tool's call n left running in the
+// background ("fork.N"), 0 when it did not get that far.
+func (f *fakeTools) pid(n int) int {
+	b, err := os.ReadFile(filepath.Join(f.dir, fmt.Sprintf("pid.%d", n)))
+	if err != nil {
+		return 0
+	}
+	var pid int
+	fmt.Sscan(string(b), &pid)
+	return pid
+}
+
+// A dialog program (or a wrapper script in its place) that started a
+// child holding its output open: the deadline or a cancel ends both, and
+// the dialog returns at once — it runs while the tray holds a resolution.
+func TestDialogEndsTheToolsChildren(t *testing.T) {
+	if !testenv.WithoutTerminal(t) {
+		return
+	}
+	const bound = 10 * time.Second // far below the child's 30 s
+	f := newFakeTools(t, "zenity")
+	check := func(t *testing.T, n int, start time.Time, err, want error) {
+		t.Helper()
+		if took := time.Since(start); took > bound {
+			t.Fatalf("returned after %s", took)
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("err = %v, want %v", err, want)
+		}
+		if pid := f.pid(n); pid != 0 {
+			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+			testenv.WaitGone(t, pid, bound)
+		} else if want == context.Canceled {
+			t.Fatal("the tool's child never ran")
+		}
+	}
+
+	t.Run("cancel", func(t *testing.T) {
+		f.write("fork.1", "")
+		f.write("sleep.1", "30")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { // cancel once the child runs, however slow the machine
+			for ctx.Err() == nil && f.pid(1) == 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+		}()
+		start := time.Now()
+		_, err := (&Prompter{Tool: ToolZenity}).Text(ctx, "t", "x", "")
+		check(t, 1, start, err, context.Canceled)
+	})
+	t.Run("deadline", func(t *testing.T) {
+		f.write("fork.2", "")
+		f.write("sleep.2", "30")
+		start := time.Now()
+		_, err := (&Prompter{Tool: ToolZenity, Timeout: 300 * time.Millisecond}).Text(context.Background(), "t", "x", "")
+		check(t, 2, start, err, context.DeadlineExceeded)
+	})
 }

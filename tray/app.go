@@ -34,8 +34,9 @@ type Deps struct {
 	// Notify shows a notification; key identifies what it is about, so a
 	// newer one about the same thing replaces it.
 	Notify func(key, title, body string)
-	// Terminal opens a terminal running `awstray exec PROFILE`.
-	Terminal func(ctx context.Context, profile string) error
+	// Terminal opens a terminal running `awstray exec PROFILE`, as choice
+	// (copied from the settings on the loop) says.
+	Terminal func(ctx context.Context, profile string, choice TerminalChoice) error
 	// Console signs in to the AWS console as the profile in the browser.
 	Console func(ctx context.Context, profile string) error
 	// Clipboard copies text and clears it after clearAfter if unchanged.
@@ -46,6 +47,14 @@ type Deps struct {
 	OpenFile func(path string) error
 	// Quit ends the tray.
 	Quit func()
+}
+
+// TerminalChoice is what the settings say about opening a terminal. The
+// loop copies it for the work that opens one: the settings are the loop's,
+// reloaded there while the work runs.
+type TerminalChoice struct {
+	Emulator string // the terminal setting: a name or a path; "" finds one
+	Server   bool   // run `awstray exec --server`
 }
 
 // Options set up an App.
@@ -235,8 +244,9 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			return func() { a.remember(p, true) }
 		})
 	case IntentOpenTerminal:
+		choice := TerminalChoice{Emulator: a.settings.Terminal, Server: a.settings.UseTerminalServer()}
 		a.background(ctx, func(ctx context.Context) func() {
-			if err := a.o.Terminal(ctx, p); err != nil {
+			if err := a.o.Terminal(ctx, p, choice); err != nil {
 				a.o.Notify(p, "Cannot open a terminal for "+p, err.Error())
 				return nil
 			}

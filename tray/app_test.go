@@ -36,7 +36,7 @@ func (f *fakes) deps() Deps {
 			f.notes = append(f.notes, key+"|"+title+"|"+body)
 			f.mu.Unlock()
 		},
-		Terminal: func(_ context.Context, p string) error {
+		Terminal: func(_ context.Context, p string, _ TerminalChoice) error {
 			f.mu.Lock()
 			f.terminals = append(f.terminals, p)
 			f.mu.Unlock()

@@ -138,7 +138,7 @@ func Run(o RunOptions) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	app = NewApp(Options{
+	app = newTrayApp(o, Options{
 		Manager:      m,
 		Store:        o.Store,
 		ConfigPath:   o.ConfigPath,
@@ -151,23 +151,6 @@ func Run(o RunOptions) error {
 		Deps: Deps{
 			Dialogs: dialogs{prompter},
 			Notify:  notifyFn,
-			Terminal: func(ctx context.Context, profile string) error {
-				t, err := launcher.FindTerminal(app.settings.Terminal, o.Getenv, nil)
-				if err != nil {
-					return err
-				}
-				t.Title = "awstray: " + profile
-				// The terminal runs awstray exec, which asks the tray for the
-				// credentials: no secret in the emulator's argv or
-				// environment. With --server, programs in it refresh their
-				// credentials from the tray as long as they run.
-				argv := []string{o.Exe, "exec", profile}
-				if app.settings.UseTerminalServer() {
-					argv = []string{o.Exe, "exec", "--server", profile}
-				}
-				_, err = t.Open(ctx, argv, os.Environ())
-				return err
-			},
 			Console: ConsoleOpener(m, o.Getenv, credentials.DefaultTimeout, func(ctx context.Context, link string) error {
 				return launcher.OpenSecretURL(ctx, link, time.Minute)
 			}),
@@ -249,6 +232,34 @@ func Run(o RunOptions) error {
 	}, cleanup)
 	cleanup() // macOS never calls onExit
 	return nil
+}
+
+// newTrayApp is NewApp with the real terminal (openTerminal).
+func newTrayApp(o RunOptions, opts Options) *App {
+	opts.Terminal = func(ctx context.Context, profile string, choice TerminalChoice) error {
+		return openTerminal(ctx, o.Exe, o.Getenv, profile, choice)
+	}
+	return NewApp(opts)
+}
+
+// openTerminal opens the chosen emulator on `EXE exec [--server] PROFILE`.
+// It runs off the loop, so it gets the settings it needs as a copy.
+func openTerminal(ctx context.Context, exe string, getenv func(string) string, profile string, choice TerminalChoice) error {
+	t, err := launcher.FindTerminal(choice.Emulator, getenv, nil)
+	if err != nil {
+		return err
+	}
+	t.Title = "awstray: " + profile
+	// The terminal runs awstray exec, which asks the tray for the
+	// credentials: no secret in the emulator's argv or environment. With
+	// --server, programs in it refresh their credentials from the tray as
+	// long as they run.
+	argv := []string{exe, "exec", profile}
+	if choice.Server {
+		argv = []string{exe, "exec", "--server", profile}
+	}
+	_, err = t.Open(ctx, argv, os.Environ())
+	return err
 }
 
 // dialogs adapts launcher.Prompter to the tray's Dialogs.

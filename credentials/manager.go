@@ -140,6 +140,10 @@ type Manager struct {
 	askMu, quietMu sync.Mutex
 	flight         singleflight.Group
 	kick           chan struct{}
+
+	// hookSubscribed, when set (tests only), runs in Subscribe between
+	// registering the channel and returning it: where a publish can land.
+	hookSubscribed func()
 }
 
 // held is the manager's record of one profile.
@@ -207,6 +211,9 @@ func (m *Manager) Subscribe() (<-chan Snapshot, func()) {
 	m.subs[ch] = struct{}{}
 	snap := m.snapshotLocked()
 	m.mu.Unlock()
+	if m.hookSubscribed != nil {
+		m.hookSubscribed()
+	}
 	ch <- snap
 	return ch, func() {
 		m.mu.Lock()

@@ -166,15 +166,15 @@ type Manager struct {
 
 // held is the manager's record of one profile.
 type held struct {
-	epoch     uint64 // the entry's identity; see Manager
-	creds     Credentials
-	personAt  time.Time
-	unlocking bool   // an unlock (a resolution that may ask the person) runs
-	err       string // the last failure
-	warn      string // the credentials serve, but caching them failed
-	failures  int
-	retryAt   time.Time
-	lastUsed  time.Time
+	epoch    uint64 // the entry's identity; see Manager
+	creds    Credentials
+	personAt time.Time
+	asks     int    // callers waiting in Unlock or an interactive request's dialog: "unlocking"
+	err      string // the last failure
+	warn     string // the credentials serve, but caching them failed
+	failures int
+	retryAt  time.Time
+	lastUsed time.Time
 	// what the person was told, so each event is said once
 	toldExpiring, toldExpired, toldFailing bool
 }
@@ -310,14 +310,57 @@ func (m *Manager) Unlock(ctx context.Context, name string) error {
 	m.mu.Lock()
 	h := m.held[name]
 	if h == nil {
+		// Every entry is a profile of the config (SetConfig drops the
+		// others): one it lacks is not held, not even as a failure.
+		if m.config == nil {
+			m.mu.Unlock()
+			return errors.New("no AWS config loaded")
+		}
+		if _, err := m.config.Profile(name); err != nil {
+			m.mu.Unlock()
+			return err
+		}
 		h = m.newEntryLocked(name)
-		h.unlocking = true
+	}
+	_, err := m.ask(ctx, name, h)
+	return err
+}
+
+// ask runs (or joins) the resolution of h, which holds name, that may ask
+// the person, and counts the caller as waiting for it meanwhile; the
+// caller holds mu, which ask releases. An entry that never held
+// credentials goes when its last unlock ends cancelled.
+func (m *Manager) ask(ctx context.Context, name string, h *held) (Credentials, error) {
+	h.asks++
+	m.publishLocked()
+	m.mu.Unlock()
+	c, err := m.flights.do(ctx, flightKey{name, h.epoch, modeAsk}, m.resolution(name, h.epoch, modeAsk))
+	m.mu.Lock()
+	forgot := false
+	if m.held[name] == h {
+		h.asks--
+		if errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled) {
+			forgot = m.forgetIfEmptyLocked(name, h)
+		}
 		m.publishLocked()
 	}
-	epoch := h.epoch
 	m.mu.Unlock()
-	_, err := m.flights.do(ctx, flightKey{name, epoch, modeAsk}, m.resolution(name, epoch, modeAsk))
-	return err
+	if forgot {
+		m.dropOf(nil, name)
+	}
+	return c, err
+}
+
+// forgetIfEmptyLocked drops an entry that holds nothing, failed at
+// nothing, and has no unlock under way: an unlock that was cancelled,
+// which leaves the profile locked. It reports whether it did; the caller
+// holds mu and, after releasing it, drops what the profile cached.
+func (m *Manager) forgetIfEmptyLocked(name string, h *held) bool {
+	if h.asks > 0 || h.creds.AccessKeyID != "" || h.err != "" {
+		return false
+	}
+	m.dropEntryLocked(name, h)
+	return true
 }
 
 // Credentials returns the profile's credentials for use (Copy exports, the
@@ -352,7 +395,13 @@ func (m *Manager) Credentials(ctx context.Context, name string, interactive bool
 	}
 	c, err, _ := m.flights.silent(ctx, name, epoch, false, m.resolution(name, epoch, modeSilent))
 	if err != nil && interactive && needsPerson(err) {
-		c, err = m.flights.do(ctx, flightKey{name, epoch, modeAsk}, m.resolution(name, epoch, modeAsk))
+		m.mu.Lock()
+		if h := m.held[name]; h != nil && h.epoch == epoch {
+			c, err = m.ask(ctx, name, h)
+		} else {
+			m.mu.Unlock()
+			err = lockedMeanwhile(name, modeAsk)
+		}
 	}
 	if err != nil {
 		return Credentials{}, err
@@ -447,7 +496,7 @@ func (m *Manager) checkOne(ctx context.Context, name string) []Event {
 	now := m.c.Now()
 	m.mu.Lock()
 	h := m.held[name]
-	if h == nil || h.unlocking || h.creds.AccessKeyID == "" {
+	if h == nil || h.asks > 0 || h.creds.AccessKeyID == "" {
 		m.mu.Unlock()
 		return nil
 	}
@@ -491,7 +540,7 @@ func (m *Manager) checkOne(ctx context.Context, name string) []Event {
 // resolution is the work of one flight: resolve the profile for the entry
 // of epoch in mode, and settle the result on that entry.
 func (m *Manager) resolution(name string, epoch uint64, mode flightMode) flightFunc {
-	return func(ctx context.Context, self *flight) (Credentials, error) {
+	return func(ctx context.Context) (Credentials, error) {
 		if mode != modeSilent {
 			// A silent renewal under way finishes first: it would make
 			// the same STS calls, and may make asking unnecessary.
@@ -502,10 +551,6 @@ func (m *Manager) resolution(name string, epoch uint64, mode flightMode) flightF
 		if h == nil || h.epoch != epoch {
 			m.mu.Unlock()
 			return Credentials{}, lockedMeanwhile(name, mode)
-		}
-		if mode == modeAsk && !h.unlocking {
-			h.unlocking = true
-			m.publishLocked()
 		}
 		m.mu.Unlock()
 		var (
@@ -521,14 +566,14 @@ func (m *Manager) resolution(name string, epoch uint64, mode flightMode) flightF
 				res, cfg, err = m.resolveInteractive(ctx, name, mode == modeFresh)
 			}
 		}
-		return m.settle(self, name, epoch, mode, cfg, res, err)
+		return m.settle(name, epoch, mode, cfg, res, err)
 	}
 }
 
 // settle takes a resolution's result into the entry it was for, if that
 // entry is still held; else it drops what the resolution cached that no
 // held profile needs.
-func (m *Manager) settle(self *flight, name string, epoch uint64, mode flightMode, cfg *awsconfig.Config, res Result, err error) (Credentials, error) {
+func (m *Manager) settle(name string, epoch uint64, mode flightMode, cfg *awsconfig.Config, res Result, err error) (Credentials, error) {
 	now := m.c.Now()
 	m.mu.Lock()
 	h := m.held[name]
@@ -537,13 +582,14 @@ func (m *Manager) settle(self *flight, name string, epoch uint64, mode flightMod
 		m.dropOf(cfg, name)
 		return Credentials{}, lockedMeanwhile(name, mode)
 	}
-	if mode != modeSilent {
-		h.unlocking = m.flights.asking(name, epoch, self)
-	}
 	stale := cfg != nil && cfg != m.config // resolved under a config replaced since
+	forgot := false
 	defer func() {
 		m.publishLocked()
 		m.mu.Unlock()
+		if forgot {
+			m.dropOf(nil, name)
+		}
 		if stale {
 			m.dropOf(cfg, name)
 		}
@@ -560,10 +606,10 @@ func (m *Manager) settle(self *flight, name string, epoch uint64, mode flightMod
 	case h.creds.AccessKeyID == "" && mode != modeSilent: // an unlock
 		if !cancelled {
 			h.err = oneLine(err)
-		} else if !h.unlocking {
-			// Back to locked; nothing was lost.
-			m.dropEntryLocked(name, h)
-			stale = cfg != nil
+		} else {
+			// Back to locked (once no other unlock waits); nothing was lost.
+			h.err = ""
+			forgot = m.forgetIfEmptyLocked(name, h)
 		}
 	case needsPerson(err):
 		// A state, not a failure: Check tells the person. A refused SSO
@@ -637,8 +683,16 @@ func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, login S
 }
 
 // resolveInteractive resolves with the MFA code from mfa_process or the
-// person, asking again (with AWS's message) after a rejected code.
+// person (or an IAM Identity Center sign-in), asking again (with AWS's
+// message) after a rejected code.
 func (m *Manager) resolveInteractive(ctx context.Context, name string, fresh bool) (Result, *awsconfig.Config, error) {
+	// First without the person, taking turns with the silent renewals
+	// (cached sessions may serve; the STS calls are those they would
+	// make); the dialog only when that needs the person. Needing them is
+	// found before any STS call: the code is asked for at the chain's root.
+	if res, cfg, err := m.resolve(ctx, name, nil, nil, fresh); !needsPerson(err) {
+		return res, cfg, err
+	}
 	var prev string
 	for attempt := 0; ; attempt++ {
 		quiet := false // this attempt holds quietMu
@@ -724,7 +778,7 @@ func (m *Manager) snapshotLocked() Snapshot {
 // stateOf is the state of a held profile at now.
 func (m *Manager) stateOf(h *held, now time.Time) State {
 	switch {
-	case h.unlocking:
+	case h.asks > 0:
 		return StateUnlocking
 	case h.creds.AccessKeyID == "" || (h.creds.CanExpire() && !h.creds.ValidAt(now, 0)):
 		if h.err != "" {

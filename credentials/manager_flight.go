@@ -26,8 +26,8 @@ type flightKey struct {
 	mode  flightMode
 }
 
-// flightFunc is the work of a flight; self is that flight.
-type flightFunc func(ctx context.Context, self *flight) (Credentials, error)
+// flightFunc is the work of a flight.
+type flightFunc func(ctx context.Context) (Credentials, error)
 
 // flight is one shared resolution.
 type flight struct {
@@ -75,7 +75,7 @@ func (g *flightGroup) joinLocked(ctx context.Context, key flightKey, fn flightFu
 	g.running.Add(1)
 	go func() {
 		defer g.running.Done()
-		c, err := fn(fctx, f)
+		c, err := fn(fctx)
 		g.mu.Lock()
 		if g.m[key] == f {
 			delete(g.m, key)
@@ -152,20 +152,6 @@ func (g *flightGroup) silent(ctx context.Context, name string, epoch uint64, bac
 	g.mu.Unlock()
 	c, err = g.wait(ctx, key, f)
 	return c, err, true
-}
-
-// asking reports whether a resolution of the entry that may ask the person
-// runs, other than self (a caller may have started one after all of self's
-// waiters left).
-func (g *flightGroup) asking(name string, epoch uint64, self *flight) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, mode := range []flightMode{modeAsk, modeFresh} {
-		if f := g.m[flightKey{name, epoch, mode}]; f != nil && f != self {
-			return true
-		}
-	}
-	return false
 }
 
 // cancelEntry ends the flights of a held entry that was just dropped: an

@@ -31,7 +31,8 @@ func (m *Manager) Lock(name string) error {
 	return m.dropUnneeded(cands)
 }
 
-// LockAll forgets every profile and drops every cached session.
+// LockAll forgets every profile, cancels what was under way for them, and
+// drops every cached session.
 func (m *Manager) LockAll() error {
 	m.mu.Lock()
 	for name, h := range m.held {
@@ -107,6 +108,9 @@ func (m *Manager) dropUnneeded(cands []keystore.Key) error {
 
 // dropAllUnneeded removes every cached item no held profile needs.
 func (m *Manager) dropAllUnneeded() error {
+	m.mu.Lock()
+	clear(m.pending) // the listing covers them
+	m.mu.Unlock()
 	keys, err := m.c.Store.List()
 	if err != nil {
 		m.mu.Lock()

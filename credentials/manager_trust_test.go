@@ -140,7 +140,13 @@ func wantLocked(t *testing.T, mh *mgrHarness, name string) {
 // needs before it goes on, without a sleep that hopes for it.
 func waitParked(t *testing.T, frame string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	if err := awaitParked(frame, n, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func awaitParked(frame string, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	buf := make([]byte, 1<<20)
 	for {
 		k := runtime.Stack(buf, true)
@@ -156,10 +162,10 @@ func waitParked(t *testing.T, frame string, n int) {
 			}
 		}
 		if count >= n {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines blocked in %s, want %d:\n%s", count, frame, n, buf[:k])
+			return fmt.Errorf("%d goroutines blocked in %s, want %d:\n%s", count, frame, n, buf[:k])
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -403,6 +409,34 @@ func TestManagerCacheWriteFailureServes(t *testing.T) {
 	}
 	if len(mh.prompts) != 1 {
 		t.Fatalf("asked %d times for a code", len(mh.prompts))
+	}
+}
+
+// Item 4 for IAM Identity Center: a sign-in (or a rotated refresh token)
+// the keyring does not take is used, not thrown away.
+func TestManagerSSOTokenWriteFailureServes(t *testing.T) {
+	mh, fk := newFaultMgr(t, ssoConfig)
+	idc := newFakeIdC(func() time.Time { return mh.clock })
+	mh.m.c.NewSSOOIDC = func(string, string) SSOOIDCAPI { return idc }
+	mh.m.c.NewSSO = func(string, string) SSOAPI { return idc }
+	logins := 0
+	mh.m.c.SSOLogin = func(context.Context, DeviceAuth) error { logins++; return nil }
+	fk.SetHooks(func(op, key string) error {
+		if op == "set" && testenv.KeyHas(key, "sso-token") {
+			return errors.New("the keyring is locked")
+		}
+		return nil
+	}, nil)
+	ctx := context.Background()
+	if err := mh.m.Unlock(ctx, "dev"); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	st := mh.status(t, "dev")
+	if st.State != StateActive || !strings.Contains(st.Err, "caching the IAM Identity Center sign-in") || logins != 1 {
+		t.Fatalf("after unlock: %+v, %d sign-ins", st, logins)
+	}
+	if _, err := mh.m.Credentials(ctx, "dev", false); err != nil {
+		t.Fatal(err)
 	}
 }
 

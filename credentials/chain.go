@@ -120,7 +120,13 @@ type retrieval struct {
 	mfa      string // the serial of the chain, "" when none
 	code     string
 	personAt time.Time // expiry of the session made with the MFA code
+	// warnings are cache writes that failed after AWS answered: the
+	// credentials are good and are used (an MFA code is not burnt).
+	warnings []error
 }
+
+// warn records a failed cache write.
+func (st *retrieval) warn(err error) { st.warnings = append(st.warnings, err) }
 
 // needsPerson records that c was made with the person's MFA code.
 func (st *retrieval) needsPerson(c Credentials) {
@@ -130,7 +136,8 @@ func (st *retrieval) needsPerson(c Credentials) {
 }
 
 // Retrieve returns credentials for req.Profile, from the keyring cache when
-// a cached session is valid for longer than the expiry window.
+// a cached session is valid for longer than the expiry window. A failed
+// cache write does not fail it; Resolve reports one as Result.Warning.
 func (r *Resolver) Retrieve(ctx context.Context, req Request) (Credentials, error) {
 	res, err := r.Resolve(ctx, req)
 	return res.Credentials, err
@@ -144,6 +151,11 @@ type Result struct {
 	// code) expires: after it, renewing the credentials asks for a code
 	// again. Zero when renewal never needs the person.
 	PersonNeededAt time.Time
+	// Warning is set when the credentials are good but caching something
+	// in the keyring failed after AWS answered (the next Resolve may have
+	// to call AWS, or ask for a code, again). Callers show it once; it is
+	// one line and carries no secret.
+	Warning error
 }
 
 // Resolve is Retrieve with the details a long-running holder of the
@@ -174,7 +186,14 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Result, error) {
 			r.findPersonDeadline(chain, st)
 		}
 	}
-	return Result{Credentials: c, PersonNeededAt: st.personAt}, nil
+	res := Result{Credentials: c, PersonNeededAt: st.personAt}
+	if len(st.warnings) > 0 {
+		res.Warning = st.warnings[0]
+		if n := len(st.warnings); n > 1 {
+			res.Warning = fmt.Errorf("%w (and %d more failed cache writes)", st.warnings[0], n-1)
+		}
+	}
+	return res, nil
 }
 
 // findPersonDeadline learns, behind cached roles, when the session made
@@ -354,7 +373,7 @@ func (r *Resolver) roleCreds(ctx context.Context, chain []*awsconfig.Profile, i 
 		return Credentials{}, fmt.Errorf("assuming role %s: %w", p.RoleARN, err)
 	}
 	if err := r.Store.Set(key, encode(c, params), "awstray role session for profile "+p.Name); err != nil {
-		return Credentials{}, fmt.Errorf("caching the role session of profile %q: %w", p.Name, err)
+		st.warn(fmt.Errorf("caching the role session of profile %q: %w", p.Name, err))
 	}
 	if withMFA && fromKey {
 		st.needsPerson(c)
@@ -421,7 +440,7 @@ func (r *Resolver) session(ctx context.Context, p *awsconfig.Profile, st *retrie
 		return Credentials{}, fmt.Errorf("getting a session for profile %q: %w", p.Name, err)
 	}
 	if err := r.Store.Set(key, encode(c, params), "awstray session for profile "+p.Name); err != nil {
-		return Credentials{}, fmt.Errorf("caching the session of profile %q: %w", p.Name, err)
+		st.warn(fmt.Errorf("caching the session of profile %q: %w", p.Name, err))
 	}
 	st.needsPerson(c)
 	return c, nil

@@ -1,14 +1,14 @@
 package credentials
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
@@ -121,36 +121,60 @@ type ManagerConfig struct {
 
 // Manager holds unlocked profiles, renews their credentials in the
 // background and publishes Snapshots. Safe for concurrent use.
+//
+// Each held profile is an entry with an identity, its epoch. A resolution
+// (an unlock, a renewal) is for one entry, and its result is taken only if
+// that entry is still held when it ends: a Lock, LockAll, or a config
+// reload that removes the profile sticks, whatever was under way, and what
+// such a refused resolution cached is dropped unless a held profile needs it.
 type Manager struct {
 	c ManagerConfig
 
-	// mu protects everything below it.
+	// mu protects everything below it up to askMu.
 	mu        sync.Mutex
 	config    *awsconfig.Config
 	configErr string
 	held      map[string]*held
 	subs      map[chan Snapshot]struct{}
 	last      *Snapshot
+	// epoch counts up: each new entry takes the next value, and so does
+	// each lock, recorded in lockedAt (per profile) or allLockedAt, so
+	// Restore can tell a lock that came while it ran.
+	epoch       uint64
+	lockedAt    map[string]uint64
+	allLockedAt uint64
+	// pending holds cached items a removal failed to drop (pendingAll: a
+	// LockAll could not list the keyring); Check tries again.
+	pending    map[keystore.Key]bool
+	pendingAll bool
 
 	// askMu serialises the resolutions that may ask the person (one
 	// dialog or sign-in at a time); quietMu the silent renewals, so that
 	// they share one base session and one token refresh. The two are apart
 	// so that a dialog left open, or a sign-in waiting in the browser,
-	// does not stop the other profiles' renewals.
+	// does not stop the other profiles' renewals; once the person has
+	// given an MFA code, the resolution takes quietMu too (askMu first),
+	// since its STS calls are those a silent renewal would make.
 	askMu, quietMu sync.Mutex
-	flight         singleflight.Group
+	flights        flightGroup
 	kick           chan struct{}
+
+	// hookSubscribed, when set (tests only), runs in Subscribe between
+	// registering the channel and returning it: where a publish can land.
+	hookSubscribed func()
 }
 
 // held is the manager's record of one profile.
 type held struct {
-	creds     Credentials
-	personAt  time.Time
-	unlocking bool
-	err       string
-	failures  int
-	retryAt   time.Time
-	lastUsed  time.Time
+	epoch    uint64 // the entry's identity; see Manager
+	creds    Credentials
+	personAt time.Time
+	asks     int    // callers waiting in Unlock or an interactive request's dialog: "unlocking"
+	err      string // the last failure
+	warn     string // the credentials serve, but caching them failed
+	failures int
+	retryAt  time.Time
+	lastUsed time.Time
 	// what the person was told, so each event is said once
 	toldExpiring, toldExpired, toldFailing bool
 }
@@ -167,11 +191,13 @@ func NewManager(c ManagerConfig) *Manager {
 		c.Tick = 15 * time.Second
 	}
 	return &Manager{
-		c:      c,
-		config: c.Config,
-		held:   make(map[string]*held),
-		subs:   make(map[chan Snapshot]struct{}),
-		kick:   make(chan struct{}, 1),
+		c:        c,
+		config:   c.Config,
+		held:     make(map[string]*held),
+		subs:     make(map[chan Snapshot]struct{}),
+		lockedAt: make(map[string]uint64),
+		pending:  make(map[keystore.Key]bool),
+		kick:     make(chan struct{}, 1),
 	}
 }
 
@@ -205,9 +231,13 @@ func (m *Manager) Subscribe() (<-chan Snapshot, func()) {
 	ch := make(chan Snapshot, 1)
 	m.mu.Lock()
 	m.subs[ch] = struct{}{}
-	snap := m.snapshotLocked()
+	// Sent under mu: no publish can fill the slot first, and the channel
+	// is new, so this never blocks.
+	ch <- m.snapshotLocked()
 	m.mu.Unlock()
-	ch <- snap
+	if m.hookSubscribed != nil {
+		m.hookSubscribed()
+	}
 	return ch, func() {
 		m.mu.Lock()
 		delete(m.subs, ch)
@@ -223,18 +253,26 @@ func (m *Manager) Snapshot() Snapshot {
 }
 
 // SetConfig replaces the config after a reload. err is the reload's
-// error: the last good config stays and the error is shown.
+// error: the last good config stays and the error is shown. A held profile
+// the new config lacks is locked; the cached items the old chains used and
+// the new ones do not need are dropped by the next Check (which this
+// kicks), off the caller's goroutine.
 func (m *Manager) SetConfig(cfg *awsconfig.Config, err error) {
 	m.mu.Lock()
 	if err != nil {
 		m.configErr = err.Error()
 	} else {
-		m.config, m.configErr = cfg, ""
-		for name := range m.held {
+		for name, h := range m.held {
+			for _, k := range cachedItems(m.config, name, m.c.Options) {
+				m.pending[k] = true
+			}
 			if _, perr := cfg.Profile(name); perr != nil {
-				delete(m.held, name)
+				m.dropEntryLocked(name, h)
+				m.epoch++
+				m.lockedAt[name] = m.epoch
 			}
 		}
+		m.config, m.configErr = cfg, ""
 	}
 	m.publishLocked()
 	m.mu.Unlock()
@@ -265,54 +303,88 @@ var ErrCancelled = errors.New("cancelled")
 
 // Unlock makes the profile's credentials, asking for an MFA code if the
 // chain needs one and no cached session serves. A wrong code is asked for
-// again (twice); a cancelled dialog leaves the profile as it was.
+// again (twice); a cancelled dialog leaves the profile as it was. Concurrent
+// unlocks and interactive requests of the profile share one dialog. A Lock
+// while it runs wins: Unlock then fails with an error matching ErrCancelled.
 func (m *Manager) Unlock(ctx context.Context, name string) error {
 	m.mu.Lock()
 	h := m.held[name]
 	if h == nil {
-		h = &held{}
-		m.held[name] = h
+		// Every entry is a profile of the config (SetConfig drops the
+		// others): one it lacks is not held, not even as a failure.
+		if m.config == nil {
+			m.mu.Unlock()
+			return errors.New("no AWS config loaded")
+		}
+		if _, err := m.config.Profile(name); err != nil {
+			m.mu.Unlock()
+			return err
+		}
+		h = m.newEntryLocked(name)
 	}
-	h.unlocking = true
+	_, err := m.ask(ctx, name, h)
+	return err
+}
+
+// ask runs (or joins) the resolution of h, which holds name, that may ask
+// the person, and counts the caller as waiting for it meanwhile; the
+// caller holds mu, which ask releases. An entry that never held
+// credentials goes when its last unlock ends cancelled.
+func (m *Manager) ask(ctx context.Context, name string, h *held) (Credentials, error) {
+	h.asks++
 	m.publishLocked()
 	m.mu.Unlock()
-
-	res, err := m.resolveInteractive(ctx, name, false)
-
+	c, err := m.flights.do(ctx, flightKey{name, h.epoch, modeAsk}, m.resolution(name, h.epoch, modeAsk))
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	defer m.publishLocked()
-	h.unlocking = false
-	if err != nil {
-		if h.creds.AccessKeyID == "" {
-			if errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled) {
-				delete(m.held, name) // back to locked; nothing was lost
-			} else {
-				h.err = oneLine(err)
-			}
+	forgot := false
+	if m.held[name] == h {
+		h.asks--
+		if errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled) {
+			forgot = m.forgetIfEmptyLocked(name, h)
 		}
-		return err
+		m.publishLocked()
 	}
-	m.acceptLocked(h, res)
-	return nil
+	m.mu.Unlock()
+	if forgot {
+		m.dropOf(nil, name)
+	}
+	return c, err
+}
+
+// forgetIfEmptyLocked drops an entry that holds nothing, failed at
+// nothing, and has no unlock under way: an unlock that was cancelled,
+// which leaves the profile locked. It reports whether it did; the caller
+// holds mu and, after releasing it, drops what the profile cached.
+func (m *Manager) forgetIfEmptyLocked(name string, h *held) bool {
+	if h.asks > 0 || h.creds.AccessKeyID != "" || h.err != "" {
+		return false
+	}
+	m.dropEntryLocked(name, h)
+	return true
 }
 
 // Credentials returns the profile's credentials for use (Copy exports, the
 // agent): the held ones while they are valid for longer than the expiry
-// window, else renewed — silently, or with a dialog when interactive.
-// Concurrent calls for one profile make one STS call.
+// window, else renewed — silently, or, when interactive and renewing needs
+// the person, with a dialog. Concurrent calls for one profile share one
+// resolution per mode (silent, asking); a caller whose ctx ends leaves it
+// running for the others.
 func (m *Manager) Credentials(ctx context.Context, name string, interactive bool) (Credentials, error) {
 	now := m.c.Now()
 	m.mu.Lock()
-	if h := m.held[name]; h != nil && h.creds.AccessKeyID != "" && h.creds.ValidAt(now, m.window()) {
+	h := m.held[name]
+	if h != nil && h.creds.AccessKeyID != "" && h.creds.ValidAt(now, m.window()) {
 		h.lastUsed = now
 		c := h.creds
 		m.mu.Unlock()
 		return c, nil
 	}
-	_, isHeld := m.held[name]
+	var epoch uint64
+	if h != nil {
+		epoch = h.epoch
+	}
 	m.mu.Unlock()
-	if !isHeld {
+	if h == nil {
 		if !interactive {
 			return Credentials{}, &LockedError{Profile: name}
 		}
@@ -321,13 +393,25 @@ func (m *Manager) Credentials(ctx context.Context, name string, interactive bool
 		}
 		return m.Credentials(ctx, name, false)
 	}
-	v, err, _ := m.flight.Do(name, func() (any, error) {
-		return m.renew(ctx, name, interactive, false)
-	})
+	c, err, _ := m.flights.silent(ctx, name, epoch, false, m.resolution(name, epoch, modeSilent))
+	if err != nil && interactive && needsPerson(err) {
+		m.mu.Lock()
+		if h := m.held[name]; h != nil && h.epoch == epoch {
+			c, err = m.ask(ctx, name, h)
+		} else {
+			m.mu.Unlock()
+			err = lockedMeanwhile(name, modeAsk)
+		}
+	}
 	if err != nil {
 		return Credentials{}, err
 	}
-	return v.(Credentials), nil
+	m.mu.Lock()
+	if h := m.held[name]; h != nil && h.epoch == epoch {
+		h.lastUsed = m.c.Now()
+	}
+	m.mu.Unlock()
+	return c, nil
 }
 
 // LockedError means the profile is not unlocked in the tray.
@@ -339,64 +423,56 @@ func (e *LockedError) Error() string { return "profile " + quote(e.Profile) + " 
 // (from the cached base session while that is valid). The held and cached
 // credentials are replaced only when the new ones are made.
 func (m *Manager) Refresh(ctx context.Context, name string) error {
-	_, err, _ := m.flight.Do(name, func() (any, error) { return m.renew(ctx, name, true, true) })
-	return err
-}
-
-// Lock forgets the profile and drops its cached sessions from the keyring:
-// its own, and its base session unless another held profile uses it.
-func (m *Manager) Lock(name string) error {
 	m.mu.Lock()
-	delete(m.held, name)
-	drop := []string{name}
-	if chain, err := m.config.Chain(name); err == nil {
-		root := chain[len(chain)-1].Name
-		shared := false
-		for other := range m.held {
-			if oc, err := m.config.Chain(other); err == nil && oc[len(oc)-1].Name == root {
-				shared = true
-			}
-		}
-		if !shared {
-			drop = append(drop, root)
-		}
+	h := m.held[name]
+	m.mu.Unlock()
+	if h == nil {
+		return &LockedError{Profile: name}
 	}
-	m.publishLocked()
-	m.mu.Unlock()
-	_, err := ClearSessions(m.c.Store, drop...)
-	return err
-}
-
-// LockAll forgets every profile and drops every cached session.
-func (m *Manager) LockAll() error {
-	m.mu.Lock()
-	m.held = make(map[string]*held)
-	m.publishLocked()
-	m.mu.Unlock()
-	_, err := ClearSessions(m.c.Store)
+	_, err := m.flights.do(ctx, flightKey{name, h.epoch, modeFresh}, m.resolution(name, h.epoch, modeFresh))
 	return err
 }
 
 // Restore holds, silently, the named profiles whose sessions the keyring
-// still has (after the tray restarts); the others stay locked.
+// still has (after the tray restarts); the others stay locked, and their
+// cached sessions stay for a later unlock. A profile locked while Restore
+// resolves it stays locked.
 func (m *Manager) Restore(ctx context.Context, names []string) {
 	for _, name := range names {
-		res, err := m.resolve(ctx, name, nil, nil, false)
+		m.mu.Lock()
+		start := m.epoch
+		m.mu.Unlock()
+		res, cfg, err := m.resolve(ctx, name, nil, nil, false)
 		if err != nil {
 			continue
 		}
 		m.mu.Lock()
-		h := &held{}
-		m.held[name] = h
-		m.acceptLocked(h, res)
-		m.publishLocked()
-		m.mu.Unlock()
+		var perr error
+		if m.config != nil {
+			_, perr = m.config.Profile(name)
+		}
+		switch {
+		case m.held[name] != nil: // unlocked meanwhile: that entry counts
+			m.mu.Unlock()
+		case perr != nil || m.lockedAt[name] > start || m.allLockedAt > start:
+			m.mu.Unlock()
+			_ = m.dropUnneeded(cachedItems(cfg, name, m.c.Options))
+		default:
+			m.acceptLocked(m.newEntryLocked(name), res)
+			stale := cfg != m.config
+			m.publishLocked()
+			m.mu.Unlock()
+			if stale {
+				_ = m.dropUnneeded(cachedItems(cfg, name, m.c.Options))
+			}
+		}
 	}
 }
 
-// Check renews, notifies and updates states; Run calls it every Tick and
-// tests call it with an injected clock.
+// Check retries failed drops, renews, notifies and updates states; Run
+// calls it every Tick and tests call it with an injected clock.
 func (m *Manager) Check(ctx context.Context) {
+	m.retryDrops()
 	m.mu.Lock()
 	names := make([]string, 0, len(m.held))
 	for name := range m.held {
@@ -420,21 +496,23 @@ func (m *Manager) checkOne(ctx context.Context, name string) []Event {
 	now := m.c.Now()
 	m.mu.Lock()
 	h := m.held[name]
-	if h == nil || h.unlocking || h.creds.AccessKeyID == "" {
+	if h == nil || h.asks > 0 || h.creds.AccessKeyID == "" {
 		m.mu.Unlock()
 		return nil
 	}
 	due := h.creds.CanExpire() && !h.creds.ValidAt(now, m.window()) && !now.Before(h.retryAt)
+	epoch := h.epoch
 	m.mu.Unlock()
 
 	if due {
-		_, _, _ = m.flight.Do(name, func() (any, error) { return m.renew(ctx, name, false, false) })
+		// In the background: never wait for a dialog of this profile.
+		_, _, _ = m.flights.silent(ctx, name, epoch, true, m.resolution(name, epoch, modeSilent))
 	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h = m.held[name]
-	if h == nil {
+	if h == nil || h.epoch != epoch {
 		return nil
 	}
 	var events []Event
@@ -459,46 +537,117 @@ func (m *Manager) checkOne(ctx context.Context, name string) []Event {
 	return events
 }
 
-// renew makes new credentials for a held profile, silently unless
-// interactive. Failures keep the last good credentials serving.
-func (m *Manager) renew(ctx context.Context, name string, interactive, fresh bool) (Credentials, error) {
-	var (
-		res Result
-		err error
-	)
-	if interactive {
-		res, err = m.resolveInteractive(ctx, name, fresh)
-	} else {
-		res, err = m.resolve(ctx, name, nil, nil, fresh)
+// resolution is the work of one flight: resolve the profile for the entry
+// of epoch in mode, and settle the result on that entry.
+func (m *Manager) resolution(name string, epoch uint64, mode flightMode) flightFunc {
+	return func(ctx context.Context) (Credentials, error) {
+		if mode != modeSilent {
+			// A silent renewal under way finishes first: it would make
+			// the same STS calls, and may make asking unnecessary.
+			m.flights.await(ctx, flightKey{name, epoch, modeSilent})
+		}
+		m.mu.Lock()
+		h := m.held[name]
+		if h == nil || h.epoch != epoch {
+			m.mu.Unlock()
+			return Credentials{}, lockedMeanwhile(name, mode)
+		}
+		m.mu.Unlock()
+		var (
+			res Result
+			cfg *awsconfig.Config
+			err = ctx.Err()
+		)
+		if err == nil {
+			switch mode {
+			case modeSilent:
+				res, cfg, err = m.resolve(ctx, name, nil, nil, false)
+			default:
+				res, cfg, err = m.resolveInteractive(ctx, name, mode == modeFresh)
+			}
+		}
+		return m.settle(name, epoch, mode, cfg, res, err)
 	}
+}
+
+// settle takes a resolution's result into the entry it was for, if that
+// entry is still held; else it drops what the resolution cached that no
+// held profile needs.
+func (m *Manager) settle(name string, epoch uint64, mode flightMode, cfg *awsconfig.Config, res Result, err error) (Credentials, error) {
 	now := m.c.Now()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	h := m.held[name]
-	if h == nil {
-		h = &held{}
-		m.held[name] = h
+	if h == nil || h.epoch != epoch {
+		m.mu.Unlock()
+		m.dropOf(cfg, name)
+		return Credentials{}, lockedMeanwhile(name, mode)
 	}
-	if err != nil {
-		if errors.Is(err, ErrMFARequired) || errors.Is(err, ErrSSOLoginRequired) {
-			// A state, not a failure: Check tells the person. A refused
-			// SSO refresh token (the portal session is over) ends the
-			// sign-in now.
-			if h.personAt.IsZero() {
-				h.personAt = now
-			}
-			return Credentials{}, err
+	stale := cfg != nil && cfg != m.config // resolved under a config replaced since
+	forgot := false
+	defer func() {
+		m.publishLocked()
+		m.mu.Unlock()
+		if forgot {
+			m.dropOf(nil, name)
 		}
-		if !errors.Is(err, ErrCancelled) && !errors.Is(err, context.Canceled) {
-			h.failures++
+		if stale {
+			m.dropOf(cfg, name)
+		}
+	}()
+	if err == nil {
+		m.acceptLocked(h, res)
+		if mode != modeAsk { // an unlock is no use; Credentials marks its own
+			h.lastUsed = now
+		}
+		return res.Credentials, nil
+	}
+	cancelled := errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled)
+	switch {
+	case h.creds.AccessKeyID == "" && mode != modeSilent: // an unlock
+		if !cancelled {
 			h.err = oneLine(err)
-			h.retryAt = now.Add(backoff(h.failures))
+		} else {
+			// Back to locked (once no other unlock waits); nothing was lost.
+			h.err = ""
+			forgot = m.forgetIfEmptyLocked(name, h)
 		}
-		return Credentials{}, err
+	case needsPerson(err):
+		// A state, not a failure: Check tells the person. A refused SSO
+		// refresh token (the portal session is over) ends the sign-in now.
+		if h.personAt.IsZero() {
+			h.personAt = now
+		}
+	case !cancelled:
+		h.failures++
+		h.err = oneLine(err)
+		h.retryAt = now.Add(backoff(h.failures))
 	}
-	m.acceptLocked(h, res)
-	h.lastUsed = now
-	return res.Credentials, nil
+	return Credentials{}, err
+}
+
+// dropOf drops what a resolution of name under cfg may have cached and no
+// held profile needs.
+func (m *Manager) dropOf(cfg *awsconfig.Config, name string) {
+	if cfg == nil {
+		m.mu.Lock()
+		cfg = m.config
+		m.mu.Unlock()
+	}
+	_ = m.dropUnneeded(cachedItems(cfg, name, m.c.Options))
+}
+
+// lockedMeanwhile is the error of a request whose profile was locked while
+// it ran: for one that may ask the person it is a cancellation (the person
+// locked it), for a silent one the profile is locked.
+func lockedMeanwhile(name string, mode flightMode) error {
+	if mode == modeSilent {
+		return &LockedError{Profile: name}
+	}
+	return fmt.Errorf("profile %s was locked meanwhile: %w", quote(name), ErrCancelled)
+}
+
+func needsPerson(err error) bool {
+	return errors.Is(err, ErrMFARequired) || errors.Is(err, ErrSSOLoginRequired)
 }
 
 // acceptLocked stores new credentials in h.
@@ -508,45 +657,72 @@ func (m *Manager) acceptLocked(h *held, res Result) {
 	}
 	h.creds, h.personAt = res.Credentials, res.PersonNeededAt
 	h.err, h.failures, h.retryAt, h.toldFailing = "", 0, time.Time{}, false
+	h.warn = ""
+	if res.Warning != nil {
+		h.warn = oneLine(res.Warning)
+	}
 }
 
-// resolve runs the chain once, serialised with every other resolution.
-func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, login SSOLoginFunc, fresh bool) (Result, error) {
+// resolve runs the chain once, serialised with the resolutions of its
+// kind, under the config current once it is its turn.
+func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, login SSOLoginFunc, fresh bool) (Result, *awsconfig.Config, error) {
 	mu := &m.quietMu
 	if mfa != nil || login != nil {
 		mu = &m.askMu
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	m.mu.Lock()
-	cfg := m.config
-	m.mu.Unlock()
+	cfg := m.Config()
+	if cfg == nil {
+		return Result{}, nil, errors.New("no AWS config loaded")
+	}
 	r := &Resolver{Config: cfg, Store: m.c.Store, MFA: mfa, SSOLogin: login, NewSTS: m.c.NewSTS,
 		NewSSOOIDC: m.c.NewSSOOIDC, NewSSO: m.c.NewSSO, Getenv: m.c.Getenv, Now: m.c.Now, Options: m.c.Options}
-	return r.Resolve(ctx, Request{Profile: name, Details: true, Fresh: fresh})
+	res, err := r.Resolve(ctx, Request{Profile: name, Details: true, Fresh: fresh})
+	return res, cfg, err
 }
 
 // resolveInteractive resolves with the MFA code from mfa_process or the
-// person, asking again (with AWS's message) after a rejected code.
-func (m *Manager) resolveInteractive(ctx context.Context, name string, fresh bool) (Result, error) {
+// person (or an IAM Identity Center sign-in), asking again (with AWS's
+// message) after a rejected code.
+func (m *Manager) resolveInteractive(ctx context.Context, name string, fresh bool) (Result, *awsconfig.Config, error) {
+	// First without the person, taking turns with the silent renewals
+	// (cached sessions may serve; the STS calls are those they would
+	// make); the dialog only when that needs the person. Needing them is
+	// found before any STS call: the code is asked for at the chain's root.
+	if res, cfg, err := m.resolve(ctx, name, nil, nil, fresh); !needsPerson(err) {
+		return res, cfg, err
+	}
 	var prev string
 	for attempt := 0; ; attempt++ {
-		mfa := func(ctx context.Context, profile, serial string) (string, error) {
-			if proc := MFAProcess(m.Config(), profile); proc != "" && attempt == 0 {
-				return RunMFAProcess(ctx, profile, proc)
-			}
-			if m.c.Prompt == nil {
+		quiet := false // this attempt holds quietMu
+		mfa := func(ctx context.Context, profile, serial string) (code string, err error) {
+			switch proc := MFAProcess(m.Config(), profile); {
+			case proc != "" && attempt == 0:
+				code, err = RunMFAProcess(ctx, profile, proc)
+			case m.c.Prompt == nil:
 				return "", &MFARequiredError{Profile: profile}
+			default:
+				code, err = m.c.Prompt(ctx, profile, serial, prev)
 			}
-			return m.c.Prompt(ctx, profile, serial, prev)
+			if err == nil && !quiet {
+				// The dialog is over; the STS calls that follow are those
+				// a silent renewal would make: take turns with them.
+				m.quietMu.Lock()
+				quiet = true
+			}
+			return code, err
 		}
-		res, err := m.resolve(ctx, name, mfa, m.c.SSOLogin, fresh)
+		res, cfg, err := m.resolve(ctx, name, mfa, m.c.SSOLogin, fresh)
+		if quiet {
+			m.quietMu.Unlock()
+		}
 		var ae *AWSError
 		if err != nil && attempt < 2 && errors.As(err, &ae) && isMFARejection(ae) {
 			prev = ae.Error()
 			continue
 		}
-		return res, err
+		return res, cfg, err
 	}
 }
 
@@ -588,7 +764,7 @@ func (m *Manager) snapshotLocked() Snapshot {
 	for _, p := range m.config.Profiles {
 		ps := ProfileStatus{Name: p.Name, Kind: p.Kind()}
 		if h := m.held[p.Name]; h != nil {
-			ps.Expires, ps.PersonNeededAt, ps.Err, ps.LastUsed = h.creds.Expires, h.personAt, h.err, h.lastUsed
+			ps.Expires, ps.PersonNeededAt, ps.Err, ps.LastUsed = h.creds.Expires, h.personAt, cmp.Or(h.err, h.warn), h.lastUsed
 			ps.State = m.stateOf(h, now)
 			if chain, err := m.config.Chain(p.Name); err == nil {
 				ps.SignIn = chain[len(chain)-1].Kind() == awsconfig.KindSSO
@@ -602,7 +778,7 @@ func (m *Manager) snapshotLocked() Snapshot {
 // stateOf is the state of a held profile at now.
 func (m *Manager) stateOf(h *held, now time.Time) State {
 	switch {
-	case h.unlocking:
+	case h.asks > 0:
 		return StateUnlocking
 	case h.creds.AccessKeyID == "" || (h.creds.CanExpire() && !h.creds.ValidAt(now, 0)):
 		if h.err != "" {
@@ -628,11 +804,14 @@ func (m *Manager) publishLocked() {
 	}
 	m.last = &snap
 	for ch := range m.subs {
-		select {
+		select { // drop the unread one: latest wins
 		case <-ch:
 		default:
 		}
-		ch <- snap
+		select { // only publishers send, under mu: the slot is free
+		case ch <- snap:
+		default:
+		}
 	}
 }
 

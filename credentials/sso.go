@@ -197,7 +197,7 @@ func (r *Resolver) ssoCreds(ctx context.Context, p *awsconfig.Profile, st *retri
 	}
 	st.ssoNeedsPerson(tok, r.now())
 	if err := r.Store.Set(key, encode(c, params), "awstray SSO role session for profile "+p.Name); err != nil {
-		return Credentials{}, fmt.Errorf("caching the role session of profile %q: %w", p.Name, err)
+		st.warn(fmt.Errorf("caching the role session of profile %q: %w", p.Name, err))
 	}
 	return c, nil
 }
@@ -245,7 +245,7 @@ func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s s
 		return t, false, nil
 	}
 	if t != nil && t.Refresh != "" && t.clientValid(now) {
-		nt, err := r.refreshSSOToken(ctx, p, s, t)
+		nt, err := r.refreshSSOToken(ctx, p, s, t, st)
 		if err == nil {
 			return nt, false, nil
 		}
@@ -265,7 +265,7 @@ func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s s
 }
 
 // refreshSSOToken renews the access token with the refresh token.
-func (r *Resolver) refreshSSOToken(ctx context.Context, p *awsconfig.Profile, s ssoSettings, t *ssoToken) (*ssoToken, error) {
+func (r *Resolver) refreshSSOToken(ctx context.Context, p *awsconfig.Profile, s ssoSettings, t *ssoToken, st *retrieval) (*ssoToken, error) {
 	o := r.opts()
 	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -279,7 +279,7 @@ func (r *Resolver) refreshSSOToken(ctx context.Context, p *awsconfig.Profile, s 
 		return nil, fmt.Errorf("renewing the IAM Identity Center sign-in of %s: %w", ssoSubject(p), describeAWSError(err, o.Timeout))
 	}
 	nt := *t
-	if err := r.keepToken(&nt, out, s); err != nil {
+	if err := r.keepToken(&nt, out, s, st); err != nil {
 		return nil, err
 	}
 	return &nt, nil
@@ -366,7 +366,7 @@ func (r *Resolver) ssoSignIn(ctx context.Context, p *awsconfig.Profile, s ssoSet
 		)
 		switch {
 		case err == nil:
-			if err := r.keepToken(t, out, s); err != nil {
+			if err := r.keepToken(t, out, s, st); err != nil {
 				return nil, err
 			}
 			return t, nil
@@ -405,8 +405,10 @@ func (r *Resolver) registerClient(ctx context.Context, client SSOOIDCAPI, s ssoS
 	return nil
 }
 
-// keepToken takes a CreateToken answer into t and caches t.
-func (r *Resolver) keepToken(t *ssoToken, out *ssooidc.CreateTokenOutput, s ssoSettings) error {
+// keepToken takes a CreateToken answer into t and caches t. A failed write
+// is a warning: the token is good (and a refresh token works once — the
+// old one is spent), so it is used.
+func (r *Resolver) keepToken(t *ssoToken, out *ssooidc.CreateTokenOutput, s ssoSettings, st *retrieval) error {
 	if out.AccessToken == nil || *out.AccessToken == "" || out.ExpiresIn <= 0 {
 		return errors.New("the sign-in service answered without a token")
 	}
@@ -417,7 +419,7 @@ func (r *Resolver) keepToken(t *ssoToken, out *ssooidc.CreateTokenOutput, s ssoS
 	}
 	b, _ := json.Marshal(t) // a struct of strings always marshals
 	if err := r.Store.Set(keystore.Key{Kind: keystore.KindSSOToken, Profile: s.cacheName}, b, "awstray IAM Identity Center sign-in "+s.startURL); err != nil {
-		return fmt.Errorf("caching the IAM Identity Center sign-in: %w", err)
+		st.warn(fmt.Errorf("caching the IAM Identity Center sign-in of %s: %w", s.startURL, err))
 	}
 	return nil
 }

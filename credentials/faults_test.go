@@ -15,6 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -214,4 +216,71 @@ func TestFaultRetryPolicy(t *testing.T) {
 		t.Fatal("a cut-off answer is not retried")
 	}
 	_ = aws.RetryerV2(r)
+}
+
+// TestFaultSSORefreshTransient: IAM Identity Center answering 503, or
+// throttling, while the tray renews a sign-in silently is AWS in trouble,
+// not the end of the sign-in: the error says so, the profile does not turn
+// to "needs sign-in", and the refresh token is kept for when the service
+// is back (no new sign-in then).
+func TestFaultSSORefreshTransient(t *testing.T) {
+	idc := testenv.StartSSO(t, testenv.SSOOptions{AccessTokenTTL: 10 * time.Minute, RoleCredentialsTTL: time.Hour})
+	p := testenv.StartFaultProxy(t, idc.URL)
+	cfg, err := awsconfig.Parse("config", []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\n"+
+		"[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"AWS_ENDPOINT_URL_SSO": p.URL, "AWS_ENDPOINT_URL_SSO_OIDC": p.URL}
+	var later time.Duration // how far the tray's clock has moved on
+	r := &Resolver{Config: cfg, Store: keystore.NewMemory(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return time.Now().Add(later) }, Options: Options{Timeout: 10 * time.Second},
+		SSOLogin: func(ctx context.Context, a DeviceAuth) error {
+			// The person approves in the browser.
+			resp, err := http.Get(a.URL)
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err
+		}}
+	ctx := context.Background()
+	if _, err := r.Retrieve(ctx, Request{Profile: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	// Six minutes on, the token is inside the renewal window: the tray
+	// (no sign-in possible) refreshes it.
+	r.SSOLogin = nil
+	later = 6 * time.Minute
+	idc.Advance(later)
+	for _, tt := range []struct {
+		fault testenv.Fault
+		want  string
+	}{
+		{testenv.Fault{Kind: testenv.FaultStatus, Status: 503}, `: AWS had a problem: SSO OIDC answered HTTP 503 to all 3 attempts \(ServiceUnavailableException: `},
+		{testenv.Fault{Kind: testenv.FaultThrottle}, `: AWS throttled the requests: SSO OIDC answered HTTP 429 to all 3 attempts \(TooManyRequestsException: Rate exceeded\); try again in a minute$`},
+	} {
+		t.Run(tt.fault.Kind.String(), func(t *testing.T) {
+			p.Set("CreateToken", tt.fault)
+			defer p.Clear()
+			before := p.Count("CreateToken")
+			_, err := r.Retrieve(ctx, Request{Profile: "dev", Fresh: true})
+			if errors.Is(err, ErrSSOLoginRequired) {
+				t.Fatalf("a %s from IAM Identity Center ended the sign-in: %v", tt.fault.Kind, err)
+			}
+			var ae *AWSError
+			if err == nil || !errors.As(err, &ae) || !ae.Transient() || !regexp.MustCompile(tt.want).MatchString(err.Error()) {
+				t.Fatalf("got %v, want a transient AWS error matching %s", err, tt.want)
+			}
+			if n := p.Count("CreateToken") - before; n != 3 {
+				t.Fatalf("%d CreateToken requests, want 3", n)
+			}
+		})
+	}
+	// The service is back: the kept refresh token renews the sign-in.
+	if _, err := r.Retrieve(ctx, Request{Profile: "dev", Fresh: true}); err != nil {
+		t.Fatalf("after the fault: %v", err)
+	}
+	if n := idc.Counts(); n.StartDeviceAuthorization != 1 || n.CreateTokenRefresh == 0 {
+		t.Fatalf("IAM Identity Center calls %+v: want one sign-in, and a refresh after the fault", n)
+	}
 }

@@ -100,7 +100,7 @@ func retryerFor(timeout time.Duration) aws.RetryerV2 {
 }
 
 // backoffDelay is the wait after the attempt-th failed attempt: base
-// doubling per attempt up to cap, the upper half of it at random.
+// doubling per attempt up to ceiling, the upper half of it at random.
 func backoffDelay(attempt int, throttled bool, ceiling time.Duration) time.Duration {
 	d := retryBase
 	if throttled {
@@ -117,8 +117,8 @@ func backoffDelay(attempt int, throttled bool, ceiling time.Duration) time.Durat
 // the SDK joins it to the attempt's own error, which is what gets told.
 var errNoTimeToRetry = errors.New("no time left before the deadline for another attempt")
 
-// deadlineRetryer is the standard retryer that does not start a retry its
-// backoff and a reasonable attempt would not finish before the deadline.
+// deadlineRetryer is the standard retryer that does not start a retry that
+// its backoff and a reasonable attempt could not finish before the deadline.
 type deadlineRetryer struct {
 	*retry.Standard
 	reserve time.Duration // the longest backoff plus as long again for the attempt

@@ -373,7 +373,11 @@ func (m *Manager) Credentials(ctx context.Context, name string, interactive bool
 	now := m.c.Now()
 	m.mu.Lock()
 	h := m.held[name]
-	if h != nil && h.creds.AccessKeyID != "" && h.creds.ValidAt(now, m.window()) {
+	// Inside the renewal window the held credentials still serve while a
+	// failed renewal waits for its retry: a network that is down must not
+	// turn working credentials into errors (or a burst of STS calls).
+	if h != nil && h.creds.AccessKeyID != "" &&
+		(h.creds.ValidAt(now, m.window()) || (now.Before(h.retryAt) && h.creds.ValidAt(now, 0))) {
 		h.lastUsed = now
 		c := h.creds
 		m.mu.Unlock()
@@ -404,6 +408,9 @@ func (m *Manager) Credentials(ctx context.Context, name string, interactive bool
 		}
 	}
 	if err != nil {
+		if held, ok := m.stillServing(name, epoch, err); ok {
+			return held, nil
+		}
 		return Credentials{}, err
 	}
 	m.mu.Lock()
@@ -412,6 +419,26 @@ func (m *Manager) Credentials(ctx context.Context, name string, interactive bool
 	}
 	m.mu.Unlock()
 	return c, nil
+}
+
+// stillServing returns the held credentials of the same entry when a
+// renewal failed for a reason that is not the person's to fix (the network,
+// AWS in trouble) and they have not expired: the last good credentials keep
+// serving until they do. A needed code or sign-in, a cancel or a Lock are
+// answered as they are.
+func (m *Manager) stillServing(name string, epoch uint64, err error) (Credentials, bool) {
+	var le *LockedError
+	if needsPerson(err) || errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled) || errors.As(err, &le) {
+		return Credentials{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.held[name]
+	if h == nil || h.epoch != epoch || h.creds.AccessKeyID == "" || !h.creds.ValidAt(m.c.Now(), 0) {
+		return Credentials{}, false
+	}
+	h.lastUsed = m.c.Now()
+	return h.creds, true
 }
 
 // LockedError means the profile is not unlocked in the tray.

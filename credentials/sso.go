@@ -250,8 +250,8 @@ func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s s
 			return nt, false, nil
 		}
 		var ae *AWSError
-		if !errors.As(err, &ae) {
-			return nil, false, err // the network, not the grant: keep the token
+		if !errors.As(err, &ae) || ae.Transient() {
+			return nil, false, err // the network, or AWS in trouble, not the grant: keep the token
 		}
 		// Refresh tokens work once: another process (the tray, a CLI)
 		// may have refreshed first and stored the new token.

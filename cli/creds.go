@@ -98,9 +98,14 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 	if err != nil {
 		return resolved{}, err
 	}
-	c, err := r.Retrieve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
+	res, err := r.Resolve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
 	if err != nil {
 		return resolved{}, err
 	}
-	return resolved{profile: p, creds: c, region: region}, nil
+	if res.Warning != nil {
+		// The credentials work; only the cache failed, so the next run may
+		// call AWS (or ask for a code) again.
+		fmt.Fprintf(a.Stderr, "awstray: warning: %s\n", oneLine(res.Warning.Error()))
+	}
+	return resolved{profile: p, creds: res.Credentials, region: region}, nil
 }

@@ -289,3 +289,40 @@ func TestFaultsTrayRenewal(t *testing.T) {
 		t.Errorf("notifications %q, want one %q however many renewals failed", told, summary)
 	}
 }
+
+// TestFaultsTrayHangingSTS: STS accepts and never answers. The tray keeps
+// to AWSTRAY_AWS_TIMEOUT like the CLI: a command that asks the tray for a
+// locked profile gets the deadline's message in seconds, not the default
+// 30 s per attempt, and the tray keeps answering.
+func TestFaultsTrayHangingSTS(t *testing.T) {
+	d := newTrayDesktop(t, trayConfig, "")
+	proxy := testenv.StartFaultProxy(t, d.moto.URL)
+	for i, kv := range d.env {
+		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
+			d.env[i] = "AWS_ENDPOINT_URL=" + proxy.URL
+		}
+	}
+	d.env = append(d.env, "AWSTRAY_AWS_TIMEOUT=2s")
+	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	c, _ := d.startTray(t)
+	waitLabel(t, c, "admin — locked")
+	proxy.Set("GetSessionToken", testenv.Fault{Kind: testenv.FaultHang})
+	start := time.Now()
+	_, stderr, err := d.tryRun(t, "export", "admin")
+	took := time.Since(start)
+	if err == nil {
+		t.Fatal("export through the tray worked while STS hangs")
+	}
+	if !strings.Contains(stderr, "no answer from AWS within 2s") {
+		t.Errorf("stderr = %q, want the 2s deadline named", stderr)
+	}
+	// One attempt's deadline and the retries' waits, well under the
+	// default timeout of a single attempt.
+	if took > 20*time.Second {
+		t.Errorf("the tray took %s to give up with AWSTRAY_AWS_TIMEOUT=2s", took)
+	}
+	proxy.Clear()
+	if out, _ := d.run(t, "", "export", "admin"); !strings.Contains(out, "AWS_SECRET_ACCESS_KEY=") {
+		t.Fatalf("after STS came back: %q", out)
+	}
+}

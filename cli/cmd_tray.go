@@ -80,6 +80,10 @@ func trayOptions(app *App) (tray.RunOptions, error) {
 	if err != nil {
 		return tray.RunOptions{}, fmt.Errorf("finding this program's path: %w", err)
 	}
+	timeout, err := app.awsTimeout()
+	if err != nil {
+		return tray.RunOptions{}, err
+	}
 	return tray.RunOptions{
 		Store:        st,
 		ConfigPath:   cfgPath,
@@ -88,5 +92,6 @@ func trayOptions(app *App) (tray.RunOptions, error) {
 		SettingsErr:  setErr,
 		Getenv:       app.Getenv,
 		Exe:          exe,
+		AWSTimeout:   timeout,
 	}, nil
 }

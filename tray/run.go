@@ -1,6 +1,7 @@
 package tray
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ type RunOptions struct {
 	Getenv       func(string) string
 	Exe          string // this program, which terminals run as `EXE exec PROFILE`
 	Log          *slog.Logger
+	// AWSTimeout is the deadline of each call to AWS (AWSTRAY_AWS_TIMEOUT);
+	// zero: credentials.DefaultTimeout.
+	AWSTimeout time.Duration
 }
 
 // ErrNoDesktop means there is no desktop session to show a tray in.
@@ -112,7 +116,7 @@ func Run(o RunOptions) error {
 	m := credentials.NewManager(credentials.ManagerConfig{
 		Config:     cfg,
 		Store:      o.Store,
-		Options:    credentials.Options{SessionDuration: s.SessionDuration.Duration, RoleDuration: s.RoleDuration.Duration},
+		Options:    credentials.Options{SessionDuration: s.SessionDuration.Duration, RoleDuration: s.RoleDuration.Duration, Timeout: o.AWSTimeout},
 		Getenv:     o.Getenv,
 		NotifyLead: s.NotifyLead.Duration,
 		Tick:       tick,
@@ -151,7 +155,7 @@ func Run(o RunOptions) error {
 		Deps: Deps{
 			Dialogs: dialogs{prompter},
 			Notify:  notifyFn,
-			Console: ConsoleOpener(m, o.Getenv, credentials.DefaultTimeout, func(ctx context.Context, link string) error {
+			Console: ConsoleOpener(m, o.Getenv, cmp.Or(o.AWSTimeout, credentials.DefaultTimeout), func(ctx context.Context, link string) error {
 				return launcher.OpenSecretURL(ctx, link, time.Minute)
 			}),
 			Clipboard:    launcher.CopySecret,

@@ -64,9 +64,6 @@ const (
 	retryCap = 2 * time.Second
 )
 
-// retryer is the retryer of a call with the default deadline.
-func retryer() aws.RetryerV2 { return retryerFor(DefaultTimeout) }
-
 // retryerFor returns the retryer of calls with the given deadline: at most
 // maxAttempts attempts, exponential backoff with equal jitter (half fixed,
 // so retries are never back to back; half random, so clients that failed

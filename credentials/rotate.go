@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
@@ -527,7 +527,10 @@ func (r *Resolver) iamClient(p *awsconfig.Profile, c Credentials) IAMAPI {
 		Region:      "us-east-1", // IAM is global; its endpoint signs in us-east-1
 		Credentials: staticProvider(c),
 		HTTPClient:  &http.Client{Timeout: r.opts().Timeout},
-		Retryer:     retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 3 }),
+		Retryer:     retryerFor(r.opts().Timeout),
+		APIOptions:  []func(*middleware.Stack) error{recordAttempts},
+		// As for STS (NewSTSClient): a skewed clock is said, not hidden.
+		DisableClockSkewCorrection: true,
 	}
 	if ep := r.Config.Endpoint(p, "iam", r.getenv); ep != "" {
 		o.BaseEndpoint = aws.String(ep)

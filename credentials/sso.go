@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
@@ -454,7 +455,8 @@ func (r *Resolver) oidc(p *awsconfig.Profile, s ssoSettings) SSOOIDCAPI {
 	if r.NewSSOOIDC != nil {
 		return r.NewSSOOIDC(s.region, endpoint)
 	}
-	o := ssooidc.Options{Region: s.region, Credentials: aws.AnonymousCredentials{}, HTTPClient: r.httpClient(), Retryer: retryer()}
+	o := ssooidc.Options{Region: s.region, Credentials: aws.AnonymousCredentials{}, HTTPClient: r.httpClient(), Retryer: retryerFor(r.opts().Timeout),
+		APIOptions: []func(*middleware.Stack) error{recordAttempts}, DisableClockSkewCorrection: true}
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 	}
@@ -466,7 +468,8 @@ func (r *Resolver) ssoPortal(p *awsconfig.Profile, s ssoSettings) SSOAPI {
 	if r.NewSSO != nil {
 		return r.NewSSO(s.region, endpoint)
 	}
-	o := sso.Options{Region: s.region, Credentials: aws.AnonymousCredentials{}, HTTPClient: r.httpClient(), Retryer: retryer()}
+	o := sso.Options{Region: s.region, Credentials: aws.AnonymousCredentials{}, HTTPClient: r.httpClient(), Retryer: retryerFor(r.opts().Timeout),
+		APIOptions: []func(*middleware.Stack) error{recordAttempts}, DisableClockSkewCorrection: true}
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 	}

@@ -47,7 +47,7 @@ func runRemove(app *App, in removeInput) error {
 		if err != nil {
 			return errors.New("remove asks for confirmation on a terminal; pass -f to remove without asking")
 		}
-		answer, err := tty.ReadLine(fmt.Sprintf("Delete the key %s of profile %s and its sessions? [y/N] ", MaskKey(id), in.profile))
+		answer, err := tty.ReadLine(fmt.Sprintf("Delete the key %s of profile %s and its sessions? [y/N] ", credentials.MaskAccessKeyID(id), in.profile))
 		tty.Close()
 		if err != nil {
 			return err
@@ -59,6 +59,6 @@ func runRemove(app *App, in removeInput) error {
 	if err := credentials.RemoveKey(st, in.profile); err != nil {
 		return err
 	}
-	fmt.Fprintf(app.Stderr, "removed the key %s of profile %s\n", MaskKey(id), in.profile)
+	fmt.Fprintf(app.Stderr, "removed the key %s of profile %s\n", credentials.MaskAccessKeyID(id), in.profile)
 	return nil
 }

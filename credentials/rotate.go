@@ -74,7 +74,8 @@ type rotator struct {
 // unfinished rotation before anything else — or, when what it finds does
 // not say which key to keep, names every key and deletes none. With
 // mfa_serial the IAM calls are signed with an MFA session, as IAM requires
-// of session credentials.
+// of session credentials. One Rotate of a profile runs at a time, across
+// processes: another one fails at once, naming the process that rotates.
 func (r *Resolver) Rotate(ctx context.Context, profile string) (Rotation, error) {
 	p, err := r.Config.Profile(profile)
 	if err != nil {

@@ -102,7 +102,7 @@ func TestFileWriteKilled(t *testing.T) {
 	}
 	t.Logf("kill moments: -keystore.killseed=%d (one write takes about %s)", seed, perSet.Round(time.Microsecond))
 	rng := rand.New(rand.NewPCG(seed, 0))
-	const kills = 60
+	const kills = 40
 	for n := range kills {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), writerEnv+"="+dir)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -226,6 +227,21 @@ func TestScripts(t *testing.T) {
 				if got := fmt.Sprint(counted.Count(args[0])); got != args[1] {
 					ts.Fatalf("%s was called %s times, want %s", args[0], got, args[1])
 				}
+			},
+			// keyringset KIND PROFILE FILE: store FILE as the item of KIND
+			// for PROFILE in the script's file keyring — a state that only a
+			// command killed at the right moment would leave.
+			"keyringset": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 || neg {
+					ts.Fatalf("usage: keyringset KIND PROFILE FILE")
+				}
+				st, err := keystore.Open(keystore.Options{
+					Backend:        keystore.BackendFile,
+					FileDir:        ts.Getenv("AWSTRAY_FILE_DIR"),
+					FilePassphrase: func() (string, error) { return ts.Getenv("AWSTRAY_FILE_PASSPHRASE"), nil },
+				})
+				ts.Check(err)
+				ts.Check(st.Set(keystore.Key{Kind: keystore.Kind(args[0]), Profile: args[1]}, []byte(ts.ReadFile(args[2])), ""))
 			},
 			// waitfile PATH: wait (up to 20 s) until PATH exists.
 			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -232,11 +232,3 @@ func (a *App) ssoLogin(ctx context.Context, d credentials.DeviceAuth) error {
 	}
 	return nil
 }
-
-// MaskKey shows an access key ID as aws-vault does: ****************ABCD.
-func MaskKey(id string) string {
-	if len(id) <= 4 {
-		return strings.Repeat("*", len(id))
-	}
-	return strings.Repeat("*", len(id)-4) + id[len(id)-4:]
-}

@@ -69,7 +69,7 @@ func runAdd(app *App, in addInput) error {
 	if err != nil {
 		return fmt.Errorf("the key is stored, but adding the profile to %s failed: %w", cfg.Path, err)
 	}
-	fmt.Fprintf(app.Stderr, "stored key %s for profile %s in the %s keyring\n", MaskKey(id), in.profile, st.Backend())
+	fmt.Fprintf(app.Stderr, "stored key %s for profile %s in the %s keyring\n", credentials.MaskAccessKeyID(id), in.profile, st.Backend())
 	if added {
 		fmt.Fprintf(app.Stderr, "added [%s] to %s\n", sectionName(in.profile), cfg.Path)
 	}

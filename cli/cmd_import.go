@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/importer"
 )
@@ -151,7 +152,7 @@ func runImport(app *App, in importInput) error {
 	for _, r := range results {
 		switch {
 		case r.Imported:
-			fmt.Fprintf(app.Stderr, "imported key %s for profile %s from %s into the %s keyring\n", MaskKey(r.AccessKeyID), r.Profile, from, st.Backend())
+			fmt.Fprintf(app.Stderr, "imported key %s for profile %s from %s into the %s keyring\n", credentials.MaskAccessKeyID(r.AccessKeyID), r.Profile, from, st.Backend())
 			added, err := awsconfig.AppendProfile(cfg.Path, r.Profile, nil)
 			if err != nil {
 				return fmt.Errorf("the key of profile %s is stored, but adding the profile to %s failed: %w", r.Profile, cfg.Path, err)

@@ -29,19 +29,22 @@ func newListCmd(app *App) *cobra.Command {
 
 // listEntry is one profile in `list --json`.
 type listEntry struct {
-	Name              string  `json:"name"`
-	Kind              string  `json:"kind"`
-	Region            string  `json:"region"`
-	RoleARN           string  `json:"role_arn"`
-	SourceProfile     string  `json:"source_profile"`
-	MFASerial         string  `json:"mfa_serial"`
-	SSOStartURL       string  `json:"sso_start_url"`
-	SSOSession        string  `json:"sso_session"`
-	SSOAccountID      string  `json:"sso_account_id"`
-	SSORoleName       string  `json:"sso_role_name"`
-	StoredKey         bool    `json:"stored_key"`
-	SessionExpiration *string `json:"session_expiration"`
-	Error             string  `json:"error,omitempty"`
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	Region        string `json:"region"`
+	RoleARN       string `json:"role_arn"`
+	SourceProfile string `json:"source_profile"`
+	MFASerial     string `json:"mfa_serial"`
+	SSOStartURL   string `json:"sso_start_url"`
+	SSOSession    string `json:"sso_session"`
+	SSOAccountID  string `json:"sso_account_id"`
+	SSORoleName   string `json:"sso_role_name"`
+	StoredKey     bool   `json:"stored_key"`
+	// UnfinishedRotation: a rotate stopped before it finished and keeps the
+	// previous key aside; `awstray rotate NAME` finishes it.
+	UnfinishedRotation bool    `json:"unfinished_rotation"`
+	SessionExpiration  *string `json:"session_expiration"`
+	Error              string  `json:"error,omitempty"`
 }
 
 func runList(app *App, in listInput) error {
@@ -77,6 +80,7 @@ func runList(app *App, in listInput) error {
 		}
 		ks := state[p.Name]
 		e.StoredKey = ks.StoredKey
+		e.UnfinishedRotation = ks.UnfinishedRotation
 		if !ks.SessionExpires.IsZero() {
 			s := ks.SessionExpires.UTC().Format(time.RFC3339)
 			e.SessionExpiration = &s
@@ -97,7 +101,16 @@ func runList(app *App, in listInput) error {
 	for _, e := range entries {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Kind, dash(e.Region), keyColumn(e), sessionColumn(e, now))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// On stderr, so that scripts reading the table are not thrown.
+	for _, e := range entries {
+		if e.UnfinishedRotation {
+			fmt.Fprintf(app.Stderr, "note: a rotate of %s did not finish and keeps the previous key aside: run awstray rotate %s to finish it\n", e.Name, e.Name)
+		}
+	}
+	return nil
 }
 
 func dash(s string) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/keystore"
 )
 
 type removeInput struct {
@@ -21,7 +22,7 @@ func newRemoveCmd(app *App) *cobra.Command {
 		Use:               "remove PROFILE",
 		Aliases:           []string{"rm"},
 		Short:             "Delete a stored key and its cached sessions",
-		Long:              "Delete the long-term key stored for PROFILE and every session cached from it.\nThe AWS config file is left as it is. Asks first unless -f is given.",
+		Long:              "Delete the long-term key stored for PROFILE, the previous key an unfinished\nrotate keeps aside, and every session cached from them. The AWS config file\nand the keys in IAM are left as they are. Asks first unless -f is given.",
 		Args:              profileArg("remove"),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -38,7 +39,7 @@ func runRemove(app *App, in removeInput) error {
 	if err != nil {
 		return err
 	}
-	id, err := credentials.StoredAccessKeyID(st, in.profile)
+	what, err := removal(st, in.profile)
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,11 @@ func runRemove(app *App, in removeInput) error {
 		if err != nil {
 			return errors.New("remove asks for confirmation on a terminal; pass -f to remove without asking")
 		}
-		answer, err := tty.ReadLine(fmt.Sprintf("Delete the key %s of profile %s and its sessions? [y/N] ", MaskKey(id), in.profile))
+		prompt := "Delete " + what[0] + " and its sessions? [y/N] "
+		if len(what) == 2 {
+			prompt = "Delete " + what[0] + ", " + what[1] + ", and its sessions? [y/N] "
+		}
+		answer, err := tty.ReadLine(prompt)
 		tty.Close()
 		if err != nil {
 			return err
@@ -59,6 +64,37 @@ func runRemove(app *App, in removeInput) error {
 	if err := credentials.RemoveKey(st, in.profile); err != nil {
 		return err
 	}
-	fmt.Fprintf(app.Stderr, "removed the key %s of profile %s\n", MaskKey(id), in.profile)
+	fmt.Fprintf(app.Stderr, "removed %s\n", strings.Join(what, " and "))
 	return nil
+}
+
+// removal names the keys `remove` deletes: the stored key, and the
+// previous key when an unfinished rotate keeps one aside — which the
+// person may not know is there.
+func removal(st *keystore.Store, profile string) ([]string, error) {
+	id, keyErr := credentials.StoredAccessKeyID(st, profile)
+	if keyErr != nil && !errors.Is(keyErr, credentials.ErrNoKey) {
+		return nil, keyErr
+	}
+	prev, _, err := credentials.RotationBackup(st, profile)
+	switch {
+	case errors.Is(err, credentials.ErrNoKey):
+		if keyErr != nil {
+			return nil, keyErr // neither: "no key stored for profile …"
+		}
+		return []string{fmt.Sprintf("the key %s of profile %s", credentials.MaskAccessKeyID(id), profile)}, nil
+	case errors.Is(err, keystore.ErrTimeout):
+		return nil, err
+	}
+	prevKey := "the previous key " + credentials.MaskAccessKeyID(prev)
+	if err != nil {
+		prevKey = "the unreadable previous key" // there, but torn or foreign
+	}
+	if keyErr != nil {
+		return []string{fmt.Sprintf("%s of profile %s that an unfinished rotate kept aside", prevKey, profile)}, nil
+	}
+	return []string{
+		fmt.Sprintf("the key %s of profile %s", credentials.MaskAccessKeyID(id), profile),
+		prevKey + " that an unfinished rotate kept aside",
+	}, nil
 }

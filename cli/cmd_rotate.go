@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/awstray/awstray/credentials"
 )
 
 type rotateInput struct {
@@ -50,13 +52,13 @@ func runRotate(app *App, in rotateInput) error {
 	defer stop()
 	rot, err := r.Rotate(ctx, in.profile)
 	if res := rot.Resumed; res != nil {
-		fmt.Fprintf(app.Stderr, "finished an earlier rotate of %s: kept %s%s\n", in.profile, MaskKey(res.Kept), deletedFromIAM(res.Deleted))
+		fmt.Fprintf(app.Stderr, "finished an earlier rotate of %s: kept %s%s\n", in.profile, credentials.MaskAccessKeyID(res.Kept), deletedFromIAM(res.Deleted))
 	}
 	if err != nil {
 		return err
 	}
 	if rot.NewAccessKeyID != "" {
-		fmt.Fprintf(app.Stderr, "rotated the key of %s: %s replaced by %s\n", in.profile, MaskKey(rot.OldAccessKeyID), MaskKey(rot.NewAccessKeyID))
+		fmt.Fprintf(app.Stderr, "rotated the key of %s: %s replaced by %s\n", in.profile, credentials.MaskAccessKeyID(rot.OldAccessKeyID), credentials.MaskAccessKeyID(rot.NewAccessKeyID))
 	}
 	return nil
 }
@@ -67,7 +69,7 @@ func deletedFromIAM(ids []string) string {
 	}
 	m := make([]string, len(ids))
 	for i, id := range ids {
-		m[i] = MaskKey(id)
+		m[i] = credentials.MaskAccessKeyID(id)
 	}
 	return ", deleted " + strings.Join(m, ", ") + " from IAM"
 }

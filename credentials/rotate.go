@@ -2,6 +2,8 @@ package credentials
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,7 +74,8 @@ type rotator struct {
 // unfinished rotation before anything else — or, when what it finds does
 // not say which key to keep, names every key and deletes none. With
 // mfa_serial the IAM calls are signed with an MFA session, as IAM requires
-// of session credentials.
+// of session credentials. One Rotate of a profile runs at a time, across
+// processes: another one fails at once, naming the process that rotates.
 func (r *Resolver) Rotate(ctx context.Context, profile string) (Rotation, error) {
 	p, err := r.Config.Profile(profile)
 	if err != nil {
@@ -81,6 +84,11 @@ func (r *Resolver) Rotate(ctx context.Context, profile string) (Rotation, error)
 	if p.Kind() != awsconfig.KindUser {
 		return Rotation{}, fmt.Errorf("profile %q is a %s profile; only IAM user profiles have a key to rotate", profile, p.Kind())
 	}
+	unlock, err := lockRotation(profile)
+	if err != nil {
+		return Rotation{}, err
+	}
+	defer unlock()
 	x := &rotator{r: r, p: p, profile: profile, o: r.opts(), st: &retrieval{target: profile, mfa: p.MFASerial, req: Request{Profile: profile}}}
 	var rot Rotation
 	b, err := readBackup(r.Store, profile)
@@ -103,6 +111,26 @@ func (r *Resolver) Rotate(ctx context.Context, profile string) (Rotation, error)
 		}
 	}
 	return x.rotate(ctx, rot)
+}
+
+// lockRotation takes the per-user lock of profile's rotations, so that two
+// `rotate` runs never interleave: each decides from what the keyring and
+// IAM hold, which the other would be changing underneath it. A second run
+// does not wait for the first — it would rotate the fresh key again — but
+// says which process holds the lock.
+func lockRotation(profile string) (unlock func(), err error) {
+	sum := sha256.Sum256([]byte(profile)) // any profile name, a safe file name
+	unlock, err = keystore.LockPrivate("rotate-"+hex.EncodeToString(sum[:8]), 0)
+	var held *keystore.HeldError
+	switch {
+	case errors.As(err, &held) && held.PID > 0:
+		return nil, fmt.Errorf("a rotation of profile %q is already running (pid %d); nothing was changed", profile, held.PID)
+	case errors.As(err, &held):
+		return nil, fmt.Errorf("a rotation of profile %q is already running in another process; nothing was changed", profile)
+	case err != nil:
+		return nil, fmt.Errorf("locking the rotation of profile %q: %w", profile, err)
+	}
+	return unlock, nil
 }
 
 // rotate makes a new key for the stored one; no backup item exists.

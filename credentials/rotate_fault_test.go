@@ -51,6 +51,7 @@ func startEnforcingMoto(t *testing.T, users ...string) (url string, keys map[str
 
 func newRotEnv(t *testing.T, motoURL, user string, key [2]string, timeout time.Duration) *rotEnv {
 	t.Helper()
+	isolateLocks(t)
 	cfg, err := awsconfig.Parse("config", []byte("[profile bob]\nregion = us-east-1\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,7 @@ func stsAnswering(t *testing.T) string {
 }
 
 func TestRotate(t *testing.T) {
+	isolateLocks(t)
 	ctx := context.Background()
 	t.Run("the new key replaces the old one", func(t *testing.T) {
 		h := newHarness(t)

@@ -64,7 +64,7 @@ func verifyCanary(kr keyring.Keyring, dir string) error {
 	}
 	if !errors.Is(err, keyring.ErrKeyNotFound) && !emptyFile(filepath.Join(dir, canaryFile)) {
 		// The canary exists and does not decrypt (an empty one is a write
-		// cut short, as the keyring package does not write atomically).
+		// cut short: versions before atomicFileKeyring wrote in place).
 		return &wrongPassphraseError{dir: dir}
 	}
 

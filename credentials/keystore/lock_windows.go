@@ -1,9 +1,22 @@
 package keystore
 
-import "errors"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
 
-// privateDir is not needed on Windows: keyctl, the only user of its lock,
-// is Linux's.
+// privateDir is the user's folder for awstray's lock files:
+// %LOCALAPPDATA%\awstray (per user, not roaming), where the tray's
+// single-instance lock lives too.
 func privateDir() (string, error) {
-	return "", errors.New("the kernel keyring exists only on Linux")
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "awstray")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("making the private folder %s: %w", dir, err)
+	}
+	return dir, nil
 }

@@ -274,6 +274,9 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 			// every Open: each check is a PBKDF2 run, and `exec` with a cached
 			// session needs only one read.
 			s.verify = func(kr keyring.Keyring) error { return verifyCanary(kr, fileDir) }
+			// The package's own Set truncates before it writes: a kill or
+			// a full disk would tear the item.
+			kr = &atomicFileKeyring{Keyring: kr, dir: fileDir, cfg: cfg}
 		case BackendKeyctl:
 			// The lock's wait ends a little before the call's own bound, so
 			// that a held lock is reported as such, not as a silent backend.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -93,6 +94,10 @@ type App struct {
 	menus              chan Menu // Menus' feed, for tests
 	cfgStamp, setStamp fileStamp
 	renderedMinute     time.Time // the minute of the last render
+	// heldSeen is which profiles the last snapshot showed held, so that
+	// state.Unlocked follows every unlock and lock — from the menu, the
+	// agent, a config edit — and a restarted tray holds the same profiles.
+	heldSeen map[string]bool
 }
 
 // NewApp prepares the loop; Start runs it.
@@ -165,6 +170,7 @@ func (a *App) Run(ctx context.Context) {
 			return
 		case s := <-snaps:
 			a.snap = s
+			a.followHeld(s)
 			a.render()
 		case in := <-a.intents:
 			a.handle(ctx, in)
@@ -323,6 +329,33 @@ func (a *App) remember(p string, held bool) {
 	a.state.Unlocked = out
 	a.saveState()
 	a.render()
+}
+
+// followHeld records in the state the profiles that became held or were
+// locked since the last snapshot. A profile the manager has not restored
+// (yet) is neither: it stays as it was remembered.
+func (a *App) followHeld(s credentials.Snapshot) {
+	changed := false
+	now := make(map[string]bool, len(a.heldSeen))
+	for _, p := range s.Profiles {
+		switch {
+		case p.State == credentials.StateUnlocking:
+			now[p.Name] = a.heldSeen[p.Name] // in between: as it was
+		case p.Held():
+			now[p.Name] = true
+			if !slices.Contains(a.state.Unlocked, p.Name) {
+				a.state.Unlocked = append(a.state.Unlocked, p.Name)
+				changed = true
+			}
+		case a.heldSeen[p.Name]:
+			a.state.Unlocked = slices.DeleteFunc(a.state.Unlocked, func(n string) bool { return n == p.Name })
+			changed = true
+		}
+	}
+	a.heldSeen = now
+	if changed {
+		a.saveState()
+	}
 }
 
 func (a *App) saveState() {

@@ -296,10 +296,10 @@ func BenchmarkAgent(b *testing.B) {
 // agent serves 256 connections at a time and closes the longest waiters
 // to make room, so the first requests of the 200 wait until that burst is
 // worked through (about 1000/256 half-seconds; it shows in ms-max).
-// AWSTRAY_BENCH_LOAD sets how long each run lasts (default 12 s: past the
+// AWSTRAY_BENCH_LOAD sets how long each run lasts (default 15 s: past the
 // agent's idle timeout, so the trickle is cut off).
 func BenchmarkAgentUnderLoad(b *testing.B) {
-	dur := 12 * time.Second
+	dur := 15 * time.Second
 	if v := os.Getenv("AWSTRAY_BENCH_LOAD"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {

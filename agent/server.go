@@ -174,7 +174,7 @@ func (s *server) admit(ctx context.Context, c net.Conn) (*conn, bool) {
 			victim.evicted, victim.closing = true, true
 			s.closing++
 			_ = victim.SetReadDeadline(aLongTimeAgo)
-			s.log.Debug("agent: closing a connection that sent no request, to serve another",
+			s.log.Debug("agent: closing a connection that has waited long for a request, to serve another",
 				"waited", time.Since(victim.waitingSince).Round(time.Millisecond), "open", len(s.conns))
 		} else if wait > 0 {
 			if timer == nil {

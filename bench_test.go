@@ -3,16 +3,24 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	mrand "math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -274,4 +282,245 @@ func BenchmarkAgent(b *testing.B) {
 	if n := d.proxy.Count("GetSessionToken") + d.proxy.Count("AssumeRole"); n != 2 {
 		b.Fatalf("%d STS calls during the benchmark, want the 2 of the first unlock", n)
 	}
+}
+
+// BenchmarkAgentUnderLoad (issue 10, item 5): the real tray's agent serves
+// 200 clients — half dialling for each request as the CLI does, half on a
+// connection they keep — each asking for a ping or the credentials of an
+// unlocked profile every 0–100 ms, while one client sends 10 MiB request
+// lines and another trickles a request a byte a second. It reports the
+// latency the 200 see (p50, p99, max), the requests served, what became of
+// the two bad clients, and the tray's peak RSS (VmHWM, reset before the
+// load). The second run adds 1000 connections that a buggy program opened
+// at once just before, each with 60 KiB of a request line, and left: the
+// agent serves 256 connections at a time and closes the longest waiters
+// to make room, so the first requests of the 200 wait until that burst is
+// worked through (about 1000/256 half-seconds; it shows in ms-max).
+// AWSTRAY_BENCH_LOAD sets how long each run lasts (default 15 s: past the
+// agent's idle timeout, so the trickle is cut off).
+func BenchmarkAgentUnderLoad(b *testing.B) {
+	dur := 15 * time.Second
+	if v := os.Getenv("AWSTRAY_BENCH_LOAD"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dur = d
+	}
+	d := newAgentDesk(b, agentConfig, "")
+	tray := d.startTray(b)
+	d.run(b, "", "exec", "admin", "--", "true") // unlock through the agent
+	sock := filepath.Join(d.root, "run", "awstray", "agent.sock")
+	for _, leaked := range []int{0, 1000} {
+		b.Run(fmt.Sprintf("leaked=%d", leaked), func(b *testing.B) {
+			for b.Loop() {
+				r := agentLoad(b, sock, tray.Process.Pid, leaked, dur)
+				b.ReportMetric(r.p50, "ms-p50")
+				b.ReportMetric(r.p99, "ms-p99")
+				b.ReportMetric(r.max, "ms-max")
+				b.ReportMetric(float64(r.served)/dur.Seconds(), "req/s")
+				b.ReportMetric(r.peakMiB, "MiB-peak-rss")
+				cut := "not cut off"
+				if r.trickleCut > 0 {
+					cut = "cut off after " + r.trickleCut.String()
+				}
+				b.Logf("%d requests, %d failed; 10 MiB lines: %d sent, %d refused, %d served; the trickle %s; peak RSS %.1f MiB (%.1f MiB before)",
+					r.served+r.failed, r.failed, r.huge, r.hugeRefused, r.hugeServed, cut, r.peakMiB, r.beforeMiB)
+				if r.failed > 0 || r.hugeServed > 0 {
+					b.Fatalf("%d requests failed (first: %v); %d oversized lines were served", r.failed, r.firstErr, r.hugeServed)
+				}
+			}
+		})
+	}
+	if n := d.proxy.Count("GetSessionToken") + d.proxy.Count("AssumeRole"); n != 2 {
+		b.Fatalf("%d STS calls, want the 2 of the unlock", n)
+	}
+}
+
+// loadResult is what one run of agentLoad saw.
+type loadResult struct {
+	p50, p99, max      float64 // ms, of the well-behaved clients' requests
+	served, failed     int
+	firstErr           error
+	huge, hugeRefused  int // 10 MiB lines sent, and answered bad_request or cut
+	hugeServed         int // 10 MiB lines answered ok (must be 0)
+	trickleCut         time.Duration
+	peakMiB, beforeMiB float64
+}
+
+func agentLoad(b *testing.B, sock string, pid, leaked int, dur time.Duration) loadResult {
+	b.Helper()
+	var r loadResult
+	r.beforeMiB = procStatusMiB(b, pid, "VmRSS")
+	// Writing 5 resets the peak RSS (VmHWM) to the current RSS.
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	partial := bytes.Repeat([]byte("x"), 60<<10)
+	for range leaked {
+		c, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			b.Fatalf("leaking connections: %v", err)
+		}
+		conns = append(conns, c)
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.Write(partial)
+	}
+
+	var (
+		mu   sync.Mutex // protects r and lats
+		lats []time.Duration
+		wg   sync.WaitGroup
+	)
+	record := func(took time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if r.failed == 0 {
+				r.firstErr = err
+			}
+			r.failed++
+			return
+		}
+		r.served++
+		lats = append(lats, took)
+	}
+	// Requests have a context of their own: one cut short by the end of
+	// the run is not a failure, and is not counted.
+	ask := func(c *agent.Client, j int) error {
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if j%2 == 0 {
+			return c.Ping(rctx)
+		}
+		cr, err := c.Credentials(rctx, "admin", false)
+		if err == nil && cr.AccessKeyID == "" {
+			err = errors.New("no credentials")
+		}
+		return err
+	}
+	for i := range 200 {
+		wg.Go(func() {
+			var kept *agent.Client
+			defer func() {
+				if kept != nil {
+					_ = kept.Close()
+				}
+			}()
+			for j := 0; ; j++ {
+				t := time.NewTimer(time.Duration(mrand.Int64N(int64(100 * time.Millisecond))))
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				start := time.Now()
+				var err error
+				if i%2 == 0 {
+					var c *agent.Client
+					if c, err = agent.Dial(sock, 5*time.Second); err == nil {
+						err = ask(c, j)
+						_ = c.Close()
+					}
+				} else {
+					if kept == nil {
+						kept, err = agent.Dial(sock, 5*time.Second)
+					}
+					if err == nil {
+						err = ask(kept, j)
+					}
+				}
+				record(time.Since(start), err)
+			}
+		})
+	}
+	// The oversized client: a 10 MiB line, again and again.
+	wg.Go(func() {
+		line := append(bytes.Repeat([]byte("a"), 10<<20), '\n')
+		for ctx.Err() == nil {
+			c, err := net.DialTimeout("unix", sock, 5*time.Second)
+			if err != nil {
+				continue
+			}
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			_, werr := c.Write(line)
+			resp, rerr := bufio.NewReader(c).ReadString('\n')
+			_ = c.Close()
+			mu.Lock()
+			r.huge++
+			switch {
+			case strings.Contains(resp, `"ok":true`):
+				r.hugeServed++
+			case strings.Contains(resp, `"code":"bad_request"`), werr != nil, rerr != nil:
+				r.hugeRefused++
+			}
+			mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	// The trickling client: a ping, a byte a second, until the agent cuts
+	// it off.
+	wg.Go(func() {
+		c, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		start := time.Now()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for _, ch := range []byte(`{"v":1,"op":"ping"}` + "\n") {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if _, err := c.Write([]byte{ch}); err != nil {
+				mu.Lock()
+				r.trickleCut = time.Since(start).Round(time.Second)
+				mu.Unlock()
+				return
+			}
+		}
+	})
+	wg.Wait()
+	r.peakMiB = procStatusMiB(b, pid, "VmHWM")
+	if len(lats) == 0 {
+		b.Fatalf("no request was answered (%d failed: %v)", r.failed, r.firstErr)
+	}
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	r.p50, r.p99, r.max = ms(lats[len(lats)/2]), ms(lats[len(lats)*99/100]), ms(lats[len(lats)-1])
+	return r
+}
+
+// procStatusMiB reads a kB field of /proc/PID/status, in MiB.
+func procStatusMiB(b *testing.B, pid int, field string) float64 {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
 }

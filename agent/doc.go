@@ -20,4 +20,13 @@
 // message carries the protocol version ("v": 1). A line longer than
 // MaxLine, malformed JSON, an unknown op or an unknown version is answered
 // with a bad_request or unsupported_version Response.
+//
+// The server's resources are bounded whatever its clients do: a request
+// line may take 10 s to arrive, an answer 10 s to be read; at most 256
+// connections are served at once, and at that limit the one that has
+// waited longest (half a second at least) for a request is closed to make
+// room, so a leaked, stuck or trickling connection never keeps out a client
+// that would be answered at once. A connection whose request is being
+// handled is never closed for room: the next one waits in the listen
+// backlog.
 package agent

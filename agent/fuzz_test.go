@@ -139,7 +139,7 @@ func FuzzServeConn(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			s.serveConn(context.Background(), c)
+			s.serveConn(context.Background(), &conn{Conn: c})
 		}()
 		select {
 		case <-done:

@@ -49,6 +49,21 @@ var (
 	acceptRetryMax = time.Second
 )
 
+// Connection limits. Every connection holds a goroutine, a read buffer and
+// up to MaxLine of a request line: without a bound, a program that leaks
+// connections (or trickles them) grows the tray without end.
+const (
+	// defaultMaxConns is how many connections are served at once; the
+	// next waits in the listen backlog until one ends or is evicted.
+	defaultMaxConns = 256
+	// defaultEvictAfter: at the limit, the connection that has waited
+	// longest for its next request line is closed once it has waited this
+	// long. A client writes its request as it connects, so one that says
+	// nothing for this long is stuck, leaked or trickling, and must not
+	// keep out a client that would be answered at once.
+	defaultEvictAfter = 500 * time.Millisecond
+)
+
 // aLongTimeAgo is a deadline in the past, to wake a blocked read.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -65,9 +80,26 @@ func Serve(ctx context.Context, l net.Listener, b Backend, log *slog.Logger) err
 	return s.serve(ctx, l)
 }
 
+// conn is a served connection and what admission needs to know of it.
+type conn struct {
+	net.Conn
+	// The fields below are protected by server.mu.
+	waitingSince time.Time // since when it waits for a request line; zero while one is handled
+	evicted      bool      // closed to make room: its read deadline is in the past
+	closing      bool      // evicted and not yet gone nor handling a request that came in time
+}
+
 // serve is Serve with the server's settings made.
 func (s *server) serve(ctx context.Context, l net.Listener) error {
 	log := s.log
+	if s.maxConns <= 0 {
+		s.maxConns = defaultMaxConns
+	}
+	if s.evictAfter <= 0 {
+		s.evictAfter = defaultEvictAfter
+	}
+	s.conns = map[*conn]struct{}{}
+	s.changed = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
@@ -99,16 +131,142 @@ func (s *server) serve(ctx context.Context, l net.Listener) error {
 			continue
 		}
 		pause = 0
+		cs, ok := s.admit(ctx, c)
+		if !ok {
+			_ = c.Close()
+			return nil
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer s.release(cs)
 			defer c.Close()
 			if err := checkPeer(c); err != nil {
 				log.Warn("agent: refused a connection", "err", err)
 				return
 			}
-			s.serveConn(ctx, c)
+			s.serveConn(ctx, cs)
 		}()
+	}
+}
+
+// admit waits until c may be served: fewer than maxConns connections are
+// open, or one that has waited evictAfter for a request is closed to make
+// room (one at a time: the oldest waiter). It returns false if ctx ends
+// first. Only the accept loop calls it.
+func (s *server) admit(ctx context.Context, c net.Conn) (*conn, bool) {
+	cs := &conn{Conn: c}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		var due <-chan time.Time
+		s.mu.Lock()
+		if len(s.conns) < s.maxConns {
+			s.conns[cs] = struct{}{}
+			s.mu.Unlock()
+			return cs, true
+		}
+		if victim, wait := s.evictableLocked(time.Now()); victim != nil {
+			victim.evicted, victim.closing = true, true
+			s.closing++
+			_ = victim.SetReadDeadline(aLongTimeAgo)
+			s.log.Debug("agent: closing a connection that has waited long for a request, to serve another",
+				"waited", time.Since(victim.waitingSince).Round(time.Millisecond), "open", len(s.conns))
+		} else if wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			due = timer.C
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.changed:
+		case <-due:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+}
+
+// evictableLocked returns the connection to close for a new one, if one
+// has waited evictAfter for a request, or else how long until the oldest
+// waiter will have (0: none waits, wait for a change). While an evicted
+// connection is still closing it returns neither: one eviction per slot.
+func (s *server) evictableLocked(now time.Time) (*conn, time.Duration) {
+	if s.closing > 0 {
+		return nil, 0
+	}
+	var oldest *conn
+	for c := range s.conns {
+		if !c.evicted && !c.waitingSince.IsZero() && (oldest == nil || c.waitingSince.Before(oldest.waitingSince)) {
+			oldest = c
+		}
+	}
+	if oldest == nil {
+		return nil, 0
+	}
+	if wait := oldest.waitingSince.Add(s.evictAfter).Sub(now); wait > 0 {
+		return nil, wait
+	}
+	return oldest, 0
+}
+
+// release forgets a connection that ended.
+func (s *server) release(cs *conn) {
+	s.mu.Lock()
+	delete(s.conns, cs)
+	if cs.closing {
+		cs.closing = false
+		s.closing--
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// signal wakes admit, if it waits, to look again.
+func (s *server) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitRequest marks cs as waiting for its next request line and sets the
+// idle deadline; false if cs was evicted. The deadline is set under mu so
+// that an eviction's past deadline is never overwritten.
+func (s *server) waitRequest(cs *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cs.evicted {
+		return false
+	}
+	now := time.Now()
+	cs.waitingSince = now
+	_ = cs.SetReadDeadline(now.Add(idleTimeout))
+	if len(s.conns) >= s.maxConns {
+		s.signal() // admit may be waiting for a waiter
+	}
+	return true
+}
+
+// handling marks cs as handling a request: not to be evicted. A request
+// read just as it was evicted is still answered and the connection closes
+// after; as that may take minutes (a dialog), admit may meanwhile evict
+// another.
+func (s *server) handling(cs *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs.waitingSince = time.Time{}
+	if cs.closing {
+		cs.closing = false
+		s.closing--
+		s.signal()
 	}
 }
 
@@ -120,16 +278,31 @@ type server struct {
 	// sawEOF, when set, is called when a call's watcher reads EOF, before
 	// it looks for a hang-up: tests wait for it instead of sleeping.
 	sawEOF func()
+	// maxConns and evictAfter: defaultMaxConns and defaultEvictAfter
+	// unless a test sets them.
+	maxConns   int
+	evictAfter time.Duration
+
+	// mu protects conns, closing and the admission fields of each conn.
+	mu      sync.Mutex
+	conns   map[*conn]struct{} // the connections being served
+	closing int                // evicted connections still closing
+	// changed wakes admit (1-buffered): a connection ended, or began to
+	// wait for a request.
+	changed chan struct{}
 }
 
-// serveConn answers c's requests in turn until c ends, a line is too long
-// or ctx ends. The caller closes c.
-func (s *server) serveConn(ctx context.Context, c net.Conn) {
+// serveConn answers c's requests in turn until c ends, a line is too long,
+// c is evicted or ctx ends. The caller closes c.
+func (s *server) serveConn(ctx context.Context, cs *conn) {
+	c := cs.Conn
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 	r := bufio.NewReader(c)
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(idleTimeout))
+		if !s.waitRequest(cs) {
+			return
+		}
 		line, err := readLine(r, s.maxLine)
 		if errors.Is(err, errLineTooLong) {
 			// The rest of the line is still coming: answer, then hang up.
@@ -137,8 +310,9 @@ func (s *server) serveConn(ctx context.Context, c net.Conn) {
 			return
 		}
 		if err != nil {
-			return // EOF, idle, closed
+			return // EOF, idle, closed, evicted
 		}
+		s.handling(cs)
 		start := time.Now()
 		req, err := DecodeRequest(line)
 		var resp Response

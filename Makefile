@@ -47,6 +47,7 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig
 	$(GO) test -run='^$$' -bench='ExecCached|TrayStartToMenu|Agent' -benchtime=$(BENCHTIME) .
 	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
+	$(GO) test -run='^$$' -bench='AgentUnderLoad' -benchtime=1x .
 
 ## deps: the Debian packages the integration tests use (run as root).
 deps:

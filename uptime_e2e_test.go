@@ -61,7 +61,7 @@ type refreshKill struct {
 	point refreshPoint
 	delay time.Duration // pointDelivered: from the answer's flush to the kill
 	proc  *os.Process
-	fired chan struct{} // closed once the kill is sent
+	fired chan struct{} // closed just before the kill is sent
 }
 
 // refreshProxy forwards to target and, when armed, SIGKILLs the tray at a
@@ -103,8 +103,10 @@ func startRefreshProxy(t *testing.T, target string) *refreshProxy {
 			return
 		}
 		kill := func() {
-			_ = k.proc.Signal(syscall.SIGKILL)
+			// Said before it is done: the test must never see the tray end
+			// before it knows the end was ours.
 			close(k.fired)
+			_ = k.proc.Signal(syscall.SIGKILL)
 		}
 		switch k.point {
 		case pointSent, pointAnswered:

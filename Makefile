@@ -45,7 +45,7 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig
-	$(GO) test -run='^$$' -bench='ExecCached|TrayStartToMenu|Agent' -benchtime=$(BENCHTIME) .
+	$(GO) test -run='^$$' -bench='^Benchmark(ExecCached|TrayStartToMenu|Agent)$$' -benchtime=$(BENCHTIME) .
 	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
 	$(GO) test -run='^$$' -bench='AgentUnderLoad' -benchtime=1x .
 

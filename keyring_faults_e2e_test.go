@@ -199,19 +199,8 @@ func TestKeyringFault(t *testing.T) {
 	}
 	var mnt *testenv.Mount
 	fileBackend := func(t *testing.T, proxyURL string) *kfDesk {
-		mnt = testenv.MountTmpfs(t, 256<<10)
-		dir := filepath.Join(mnt.Dir, "keyring")
-		d := newKFDesk(t, proxyURL, testenv.StartSessionBus(t), []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + dir,
-			"AWSTRAY_FILE_PASSPHRASE=correct horse battery staple"})
-		d.dir = dir
-		d.items = func(t *testing.T) map[string][]byte {
-			st, err := keystore.Open(keystore.Options{Backend: keystore.BackendFile, FileDir: dir,
-				FilePassphrase: func() (string, error) { return "correct horse battery staple", nil }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return storeItems(t, st)
-		}
+		var d *kfDesk
+		d, mnt = newFileKFDesk(t, proxyURL)
 		return d
 	}
 	var passEnv []string
@@ -408,6 +397,61 @@ func TestKeyringFault(t *testing.T) {
 				t.Errorf("notifications at the end: %+v", d.notes.Notifications())
 			}
 		})
+	}
+}
+
+// newFileKFDesk is a desk with the file keyring in a 256 KiB tmpfs.
+func newFileKFDesk(t *testing.T, proxyURL string) (*kfDesk, *testenv.Mount) {
+	t.Helper()
+	mnt := testenv.MountTmpfs(t, 256<<10)
+	dir := filepath.Join(mnt.Dir, "keyring")
+	d := newKFDesk(t, proxyURL, testenv.StartSessionBus(t), []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + dir,
+		"AWSTRAY_FILE_PASSPHRASE=correct horse battery staple"})
+	d.dir = dir
+	d.items = func(t *testing.T) map[string][]byte {
+		st, err := keystore.Open(keystore.Options{Backend: keystore.BackendFile, FileDir: dir,
+			FilePassphrase: func() (string, error) { return "correct horse battery staple", nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storeItems(t, st)
+	}
+	return d, mnt
+}
+
+// TestKeyringFaultTrayShowsFailedCacheWrite pins what tray/ still lacks
+// (issue 10.2 (b)): an unlock in the tray whose session cannot be written
+// to the keyring (a full disk) works, but the tray neither shows nor
+// notifies that the session is not saved — the manager has the warning
+// (ProfileStatus.Err of a held profile) and tray/model.go's detail shows
+// Err only for an error state or a profile not held. It fails today; it
+// runs with AWSTRAY_TEST_PENDING=1 until tray/ is changed, then the gate
+// goes.
+func TestKeyringFaultTrayShowsFailedCacheWrite(t *testing.T) {
+	if os.Getenv("AWSTRAY_TEST_PENDING") != "1" {
+		t.Skip("pending a change in tray/ (see the doc comment); run with AWSTRAY_TEST_PENDING=1")
+	}
+	moto := testenv.StartMoto(t)
+	proxy := testenv.StartCountingProxy(t, moto.URL)
+	d, mnt := newFileKFDesk(t, proxy.URL)
+	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	tray := d.startTray(t)
+	menu, err := testenv.ConnectTray(d.bus, tray.Process.Pid, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { menu.Close() })
+	d.export(t, "dev")
+	mnt.Fill(t)
+	click(t, menu, "admin — locked", "Unlock…")
+	admin := waitLabel(t, menu, "admin — 7h 5")
+	full := "the disk holding the file keyring in " + d.dir + " is full"
+	shown := strings.Contains(strings.Join(admin.Labels(), " | "), full)
+	for _, n := range d.notes.Notifications() {
+		shown = shown || strings.Contains(n.Body, full)
+	}
+	if !shown {
+		t.Fatalf("the tray says nothing of the session it could not save: admin's submenu %q, notifications %+v", admin.Labels(), d.notes.Notifications())
 	}
 }
 

@@ -352,7 +352,7 @@ func TestKeyringFault(t *testing.T) {
 			if !r.cliOnly {
 				click(t, menu, "admin — locked", "Unlock…")
 				if r.trayNote == "" {
-					waitLabel(t, menu, "admin — 7h 5") // unlocked, uncached
+					waitLabel(t, menu, "admin — 7h") // unlocked, uncached
 				} else {
 					notes := d.notes.WaitFor(1, 20*time.Second)
 					if len(notes) != 1 || notes[0].Summary != "Unlocking admin failed" || notes[0].Body != r.trayNote {
@@ -444,7 +444,7 @@ func TestKeyringFaultTrayShowsFailedCacheWrite(t *testing.T) {
 	d.export(t, "dev")
 	mnt.Fill(t)
 	click(t, menu, "admin — locked", "Unlock…")
-	admin := waitLabel(t, menu, "admin — 7h 5")
+	admin := waitLabel(t, menu, "admin — 7h")
 	full := "the disk holding the file keyring in " + d.dir + " is full"
 	shown := strings.Contains(strings.Join(admin.Labels(), " | "), full)
 	for _, n := range d.notes.Notifications() {

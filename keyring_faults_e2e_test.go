@@ -166,9 +166,10 @@ func TestKeyringFault(t *testing.T) {
 		// cliOnly: the fault is in the CLI's own setup (a wrong passphrase
 		// in its environment); the tray is not touched by it.
 		cliOnly bool
-		// trayNote is the summary of the one notification the tray shows
-		// when an unlock meets the fault ("" when the unlock works: a
-		// failed cache write is only a warning).
+		// trayNote is the body of the one "Unlocking admin failed"
+		// notification the tray shows when an unlock in its menu meets the
+		// fault ("" when the unlock works: a failed cache write is only a
+		// warning).
 		trayNote string
 	}
 	var ss *testenv.SecretService // the row's GNOME Keyring
@@ -391,6 +392,11 @@ func TestKeyringFault(t *testing.T) {
 			}
 			if _, stderr, code := d.cli(t, addEnv, "add", "r", "--env"); code != 0 {
 				t.Errorf("add r after the fix: exit %d: %s", code, stderr)
+			}
+			// dev's MFA session was made once: held through the fault, read
+			// from the keyring again after it.
+			if n := d.proxy.Count("GetSessionToken"); n != 1 {
+				t.Errorf("%d GetSessionToken calls, want 1", n)
 			}
 			// Nothing more was said about the keyring than the one notice.
 			if n := len(d.notes.Notifications()); (r.trayNote == "" && n != 0) || (r.trayNote != "" && n != 1) {

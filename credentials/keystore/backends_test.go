@@ -317,6 +317,55 @@ func TestPass(t *testing.T) {
 		mustRemove(t, s, k)
 	})
 
+	// Issue 10.2: without the secret key gpg cannot decrypt. The error is
+	// one line that says so and what to do — not "exit status 2" after
+	// gpg's own lines on the process's stderr — and the item reads again
+	// once the key is back.
+	t.Run("NoSecretKey", func(t *testing.T) {
+		s, err := Open(Options{Backend: BackendPass, PassDir: storeDir, PassPrefix: randomName("t-")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Key{Kind: KindKey, Profile: "dev"}
+		mustSet(t, s, k, []byte(`{"k":1}`))
+		restore := testenv.HidePassKey(t, env)
+		_, err = s.Get(k)
+		var ke *KeyringError
+		want := "reading v1/key/dev from pass: gpg has no secret key for the password store (pass show: gpg: decryption failed: No secret key); import the GPG key its .gpg-id names (gpg --import) or insert its smartcard, then retry"
+		if !errors.As(err, &ke) || ke.Backend != BackendPass || err.Error() != want {
+			t.Fatalf("Get without the secret key: %v\nwant %s", err, want)
+		}
+		restore()
+		if got, err := s.Get(k); err != nil || string(got) != `{"k":1}` {
+			t.Fatalf("Get with the key back: %q, %v", got, err)
+		}
+		mustRemove(t, s, k)
+	})
+
+	// Items the keyring package's own pass backend wrote (awstray before
+	// it ran pass itself) read, and the other way round.
+	t.Run("LibraryFormat", func(t *testing.T) {
+		prefix := randomName("t-")
+		lib, err := keyring.Open(keyring.Config{AllowedBackends: []keyring.BackendType{keyring.PassBackend}, PassDir: storeDir, PassPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Set(keyring.Item{Key: "v1/key/old", Data: []byte("from the library")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(Options{Backend: BackendPass, PassDir: storeDir, PassPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Get(Key{Kind: KindKey, Profile: "old"}); err != nil || string(got) != "from the library" {
+			t.Fatalf("Get of the library's item: %q, %v", got, err)
+		}
+		mustSet(t, s, Key{Kind: KindKey, Profile: "new"}, []byte("from the store"))
+		if it, err := lib.Get("v1/key/new"); err != nil || string(it.Data) != "from the store" {
+			t.Fatalf("the library's Get of the store's item: %q, %v", it.Data, err)
+		}
+	})
+
 	t.Run("NotInitialised", func(t *testing.T) {
 		dir := t.TempDir()
 		_, err := Open(Options{Backend: BackendPass, PassDir: dir})

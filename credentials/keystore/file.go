@@ -45,7 +45,7 @@ func filePassphrase(o Options, dir string) (string, error) {
 type wrongPassphraseError struct{ dir string }
 
 func (e *wrongPassphraseError) Error() string {
-	return "wrong passphrase for the file keyring in " + e.dir
+	return "wrong passphrase for the file keyring in " + e.dir + "; give the passphrase it was made with (AWSTRAY_FILE_PASSPHRASE or the prompt)"
 }
 
 func (e *wrongPassphraseError) Is(target error) bool { return target == ErrWrongPassphrase }

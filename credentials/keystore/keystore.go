@@ -58,6 +58,10 @@ type Store struct {
 	// it passed); guarded by sem like kr.
 	verify func(keyring.Keyring) error
 
+	// explain turns a backend's own error into one that says what to do
+	// (nil: left as it is). Set by Open before the store is shared.
+	explain func(error) error
+
 	// remember records an auto-detected backend once a key is in it (see
 	// Options.Remember); nil otherwise. Set once, by Open, before the store
 	// is shared; rememberOnce runs it once.
@@ -254,6 +258,9 @@ func (s *Store) do(fn func(keyring.Keyring) error) error {
 	}()
 	select {
 	case err := <-done:
+		if err != nil && s.explain != nil {
+			err = s.explain(err)
+		}
 		return err
 	case <-timer.C:
 		return &timeoutError{backend: s.backend, after: s.timeout}

@@ -262,6 +262,10 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 	}
 
 	s := newStore(name, nil, o.Timeout, prefix)
+	if name == BackendSecretService {
+		collection := o.Collection
+		s.explain = func(err error) error { return explainSecretService(collection, err) }
+	}
 	err := s.do(func(keyring.Keyring) error {
 		kr, err := keyring.Open(cfg)
 		if err != nil {
@@ -283,6 +287,8 @@ func openBackend(name, kwalletName string, o Options) (*Store, error) {
 			kr = &keyctlLocked{Keyring: kr, timeout: o.Timeout * 9 / 10}
 		case BackendWinCred:
 			kr = &chunkedKeyring{Keyring: kr, max: wincredMaxBlob}
+		case BackendPass:
+			kr = newQuietPass(kr, cfg)
 		}
 		s.kr = kr // under s's lock: later calls see it
 		return nil

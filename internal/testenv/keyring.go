@@ -183,7 +183,7 @@ func startSecretService() (_ *secretService, err error) {
 	// collection with it in XDG_DATA_HOME/keyrings.
 	gkCmd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	gkCmd.Env = mergeEnv(os.Environ(), ss.env)
-	gkCmd.Stdin = strings.NewReader("pw")
+	gkCmd.Stdin = strings.NewReader(loginPassword)
 	if ss.gkd, err = startDaemon(gkCmd); err != nil {
 		return nil, err
 	}

@@ -425,18 +425,11 @@ func newFileKFDesk(t *testing.T, proxyURL string) (*kfDesk, *testenv.Mount) {
 	return d, mnt
 }
 
-// TestKeyringFaultTrayShowsFailedCacheWrite pins what tray/ still lacks
-// (issue 10.2 (b)): an unlock in the tray whose session cannot be written
-// to the keyring (a full disk) works, but the tray neither shows nor
-// notifies that the session is not saved — the manager has the warning
-// (ProfileStatus.Err of a held profile) and tray/model.go's detail shows
-// Err only for an error state or a profile not held. It fails today; it
-// runs with AWSTRAY_TEST_PENDING=1 until tray/ is changed, then the gate
-// goes.
+// TestKeyringFaultTrayShowsFailedCacheWrite: an unlock in the tray whose
+// session cannot be written to the keyring (a full disk) works, and the
+// tray says the session was not saved (the profile's submenu shows the
+// manager's warning), so the person knows a restart will ask again.
 func TestKeyringFaultTrayShowsFailedCacheWrite(t *testing.T) {
-	if os.Getenv("AWSTRAY_TEST_PENDING") != "1" {
-		t.Skip("pending a change in tray/ (see the doc comment); run with AWSTRAY_TEST_PENDING=1")
-	}
 	moto := testenv.StartMoto(t)
 	proxy := testenv.StartCountingProxy(t, moto.URL)
 	d, mnt := newFileKFDesk(t, proxy.URL)

@@ -284,6 +284,10 @@ func detail(p credentials.ProfileStatus, now time.Time) string {
 		return "Error: " + p.Err
 	case !p.Held():
 		return "Locked"
+	case p.Err != "":
+		// Held and working, but something went wrong on the side (a
+		// session that could not be cached): say it, or nobody knows.
+		return "Warning: " + p.Err
 	case p.State == credentials.StateUnlocking:
 		return "Unlocking…"
 	case p.State == credentials.StateNeedsMFA:

@@ -82,6 +82,8 @@ func TestProfileStates(t *testing.T) {
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateActive, Expires: now.Add(time.Hour), PersonNeededAt: now.Add(7*time.Hour + 59*time.Minute + 30*time.Second)},
 			"dev — 7h 59m left", "(MFA session until " + hm(now.Add(7*time.Hour+59*time.Minute+30*time.Second)) + ") | Open terminal | Copy exports | Open console | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateActive, Expires: now.Add(time.Hour)}, "dev — active", "(Renewed automatically) | Open terminal | Copy exports | Open console | Refresh now | Lock"},
+		{credentials.ProfileStatus{Name: "dev", State: credentials.StateActive, Expires: now.Add(time.Hour), Err: "caching the session of profile \"dev\": the disk is full"},
+			"dev — active", "(Warning: caching the session of profile \"dev\": the disk is full) | Open terminal | Copy exports | Open console | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateExpiring, Expires: now.Add(time.Hour), PersonNeededAt: now.Add(8 * time.Minute)},
 			"dev — expires in 8m", "(MFA session until " + hm(now.Add(8*time.Minute)) + ") | Open terminal | Copy exports | Open console | Refresh now | Lock"},
 		{credentials.ProfileStatus{Name: "dev", State: credentials.StateNeedsMFA, Expires: now.Add(20 * time.Minute), PersonNeededAt: now.Add(-time.Minute)},

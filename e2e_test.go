@@ -55,8 +55,10 @@ type sandbox struct {
 
 func newSandbox(t testing.TB, motoURL string) *sandbox {
 	t.Helper()
-	root := t.TempDir()
+	root := leaks.dir(t) // kept until TestMain's leak scan
 	s := &sandbox{root: root, home: filepath.Join(root, "home"), tmp: filepath.Join(root, "tmp"), keyring: filepath.Join(root, "keyring")}
+	leaks.keyring(s.keyring)
+	leaks.secret(testSecret)
 	for _, d := range []string{s.home, s.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -87,7 +89,9 @@ func (s *sandbox) run(t testing.TB, stdin string, args ...string) (stdout, stder
 	cmd.Stdin = strings.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	leaks.ran(t, args, o.String(), e.String())
+	if err != nil {
 		t.Fatalf("awstray %s: %v\nstderr: %s", strings.Join(args, " "), err, e.String())
 	}
 	return o.String(), e.String()
@@ -167,10 +171,12 @@ func TestNoSecretLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkNoSecret(t, "the argv of the child of exec "+p, string(argv), secrets)
+		leaks.text(t.Name()+": argv of the child of exec "+p, string(argv))
 	}
 	if len(secrets) < 10 {
 		t.Fatalf("expected the long-term secret, the sign-in's three, and three sessions' secrets and tokens, found %d secrets", len(secrets))
 	}
+	leaks.secret(secrets...)
 	for i, e := range stderrs {
 		checkNoSecret(t, fmt.Sprintf("stderr of run %d", i), e, secrets)
 	}

@@ -36,6 +36,7 @@ func (s *sandbox) runFail(t *testing.T, env []string, args ...string) (string, s
 	start := time.Now()
 	err := cmd.Run()
 	took := time.Since(start)
+	leaks.ran(t, args, o.String(), e.String())
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("awstray %s: %v, want exit status 1\nstderr: %s", strings.Join(args, " "), err, e.String())
@@ -153,6 +154,7 @@ func (s *sandbox) tryRun(t *testing.T, args ...string) (string, string, error) {
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
+	leaks.ran(t, args, o.String(), e.String())
 	return o.String(), e.String(), err
 }
 

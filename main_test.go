@@ -19,8 +19,10 @@ import (
 	"github.com/awstray/awstray/internal/testenv"
 )
 
+// TestMain runs the tests, then (when they passed) the leak scan of
+// leakscan_test.go; as one of the commands below, it runs that command.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(leakScanM{m}, map[string]func(){
 		"awstray":         main,
 		"awstray-whoami":  whoamiMain,
 		"awstray-sdkloop": sdkLoopMain,

@@ -174,7 +174,10 @@ type held struct {
 	warn     string // the credentials serve, but caching them failed
 	failures int
 	retryAt  time.Time
-	lastUsed time.Time
+	// waitsPerson: the last renewal needed an MFA code or a sign-in;
+	// retryAt then paces the silent tries (personRetry).
+	waitsPerson bool
+	lastUsed    time.Time
 	// what the person was told, so each event is said once
 	toldExpiring, toldExpired, toldFailing bool
 }
@@ -626,6 +629,16 @@ func (m *Manager) settle(name string, epoch uint64, mode flightMode, cfg *awscon
 		if mode != modeAsk { // an unlock is no use; Credentials marks its own
 			h.lastUsed = now
 		}
+		if mode != modeSilent {
+			// The person gave a code or signed in: the base session or
+			// sign-in the others wait for may be new, so they try again
+			// at the next Check.
+			for _, o := range m.held {
+				if o.waitsPerson {
+					o.retryAt = time.Time{}
+				}
+			}
+		}
 		return res.Credentials, nil
 	}
 	cancelled := errors.Is(err, ErrCancelled) || errors.Is(err, context.Canceled)
@@ -644,6 +657,12 @@ func (m *Manager) settle(name string, epoch uint64, mode flightMode, cfg *awscon
 		if h.personAt.IsZero() {
 			h.personAt = now
 		}
+		// Trying again every Tick would ask the portal with the refused
+		// refresh token four times a minute until the person signs in;
+		// an unlock of another profile that may make this one silent
+		// again ends the wait (see waitsPerson).
+		h.waitsPerson = true
+		h.retryAt = now.Add(personRetry)
 	case !cancelled:
 		h.failures++
 		h.err = oneLine(err)
@@ -683,7 +702,7 @@ func (m *Manager) acceptLocked(h *held, res Result) {
 		h.toldExpiring, h.toldExpired = false, false
 	}
 	h.creds, h.personAt = res.Credentials, res.PersonNeededAt
-	h.err, h.failures, h.retryAt, h.toldFailing = "", 0, time.Time{}, false
+	h.err, h.failures, h.retryAt, h.toldFailing, h.waitsPerson = "", 0, time.Time{}, false, false
 	h.warn = ""
 	if res.Warning != nil {
 		h.warn = oneLine(res.Warning)
@@ -759,6 +778,11 @@ func isMFARejection(e *AWSError) bool {
 }
 
 func (m *Manager) window() time.Duration { return m.c.Options.withDefaults().ExpiryWindow }
+
+// personRetry is how long a renewal that needed the person waits before
+// it is tried silently again (a sign-in or MFA session made elsewhere, by
+// the CLI, is picked up within it; an unlock here ends the wait at once).
+const personRetry = 5 * time.Minute
 
 // backoff is the wait before the n-th retry: 2 s doubling to 5 min, ±20 %.
 func backoff(n int) time.Duration {

@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The leak scan after the whole suite: no secret the tests handled may be
@@ -49,7 +51,9 @@ func (l leakScanM) Run() int {
 	leaks.mu.Lock()
 	leaks.root = root
 	leaks.mu.Unlock()
+	stop := watchArgv(50 * time.Millisecond)
 	code := l.m.Run()
+	stop()
 	if code != 0 {
 		return code
 	}
@@ -177,4 +181,75 @@ func (r *leakRegistry) scan() (findings []string, files int, err error) {
 		return nil
 	})
 	return findings, files, err
+}
+
+// watchArgv samples the command line of every descendant of this test
+// process (the tray, terminals, dialogs, helpers, the processes they
+// start) until stop is called, and adds each distinct one to the registry,
+// so the scan covers the argv of processes no helper recorded. A process
+// that lives less than the interval can be missed; those the sandbox
+// helpers start are recorded by them.
+func watchArgv(every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	self := os.Getpid()
+	go func() {
+		defer close(finished)
+		seen := map[string]bool{}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			sampleArgv(self, seen)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func sampleArgv(self int, seen map[string]bool) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return // not Linux: the helpers' own records remain
+	}
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 1 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	for pid := range parent {
+		descendant := false
+		for p, hops := parent[pid], 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
+			if p == self {
+				descendant = true
+				break
+			}
+		}
+		if !descendant {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		argv := string(bytes.ReplaceAll(bytes.TrimRight(b, "\x00"), []byte{0}, []byte{' '}))
+		if !seen[argv] {
+			seen[argv] = true
+			leaks.text(fmt.Sprintf("the argv of pid %d", pid), argv)
+		}
+	}
 }

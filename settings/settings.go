@@ -51,6 +51,10 @@ type Settings struct {
 	// programs in the terminal refresh their credentials from the tray
 	// (default true).
 	TerminalServer *bool `toml:"terminal_server"`
+	// LockOnScreenLock locks every profile when the screen locks.
+	LockOnScreenLock bool `toml:"lock_on_screen_lock"`
+	// LockOnSuspend locks every profile before the machine suspends.
+	LockOnSuspend bool `toml:"lock_on_suspend"`
 }
 
 // UseTerminalServer reports TerminalServer, true when unset.
@@ -242,6 +246,11 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # Terminals opened by the tray get credentials that refresh themselves
 # (exec --server); false: plain key variables, as "awstray exec" sets them.
 # terminal_server = true
+
+# Lock every profile when the screen locks, and before the machine suspends
+# (sessions are forgotten: unlocking again needs MFA).
+# lock_on_screen_lock = false
+# lock_on_suspend = false
 
 # MFA dialogs: auto, zenity, kdialog, osascript, powershell, ykman (with ykman_account).
 # dialogs = "auto"

@@ -34,8 +34,13 @@ func TestLoad(t *testing.T) {
 	if s.Backend != "pass" || s.SessionDuration.Duration != 12*time.Hour || s.RoleDuration.Duration != 45*time.Minute {
 		t.Fatalf("got %+v", s)
 	}
+	s, err = Load(write("lock_on_screen_lock = true\nlock_on_suspend = true\n"))
+	if err != nil || !s.LockOnScreenLock || !s.LockOnSuspend {
+		t.Fatalf("lock settings: %+v %v", s, err)
+	}
 	for _, tc := range []struct{ content, want string }{
 		{"backend = = x\n", "settings.toml:1: "},
+		{"lock_on_suspend = 1\n", `settings.toml:1: lock_on_suspend is a number; it takes true or false`},
 		{"\n\nsession_duration = \"soon\"\n", `settings.toml:3: `},
 		{"session_duration = \"-1h\"\n", `is not a positive duration`},
 		{"backend = 3\n", `settings.toml:1: backend is a number; it takes a string in quotes`},

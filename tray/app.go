@@ -15,6 +15,7 @@ import (
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
+	"github.com/awstray/awstray/tray/sessionwatch"
 )
 
 // Dialogs are the questions the tray asks the person.
@@ -98,6 +99,10 @@ type App struct {
 	// state.Unlocked follows every unlock and lock — from the menu, the
 	// agent, a config edit — and a restarted tray holds the same profiles.
 	heldSeen map[string]bool
+	sessions chan sessionwatch.Event
+	// sessionSeen, set by tests before Run, hears each screen lock or
+	// suspend the loop handled and whether it locked.
+	sessionSeen func(e sessionwatch.Event, locking bool)
 }
 
 // NewApp prepares the loop; Start runs it.
@@ -122,6 +127,7 @@ func NewApp(o Options) *App {
 		state:    loadState(o.StatePath),
 		settings: o.Settings.WithDefaults(),
 		menus:    make(chan Menu, 1),
+		sessions: make(chan sessionwatch.Event, 16),
 	}
 	if o.SettingsErr != nil {
 		a.setErr = o.SettingsErr.Error()
@@ -140,6 +146,19 @@ func (a *App) OnEvent(e credentials.Event) {
 	select {
 	case a.events <- e:
 	default:
+	}
+}
+
+// OnSession is the session watcher's callback: the screen locked or the
+// machine is about to suspend. It never blocks.
+func (a *App) OnSession(e sessionwatch.Event) {
+	select {
+	case a.sessions <- e:
+	default:
+		// The loop never blocks, so this does not happen; holding the
+		// machine awake for it would not help either.
+		a.o.Log.Warn("a screen lock or suspend was not handled: the tray is busy", "reason", e.Reason.String())
+		e.Done()
 	}
 }
 
@@ -178,6 +197,8 @@ func (a *App) Run(ctx context.Context) {
 			a.notifyEvent(e)
 		case f := <-a.done:
 			f()
+		case e := <-a.sessions:
+			a.sessionEvent(ctx, e)
 		case <-minute.C:
 			// Labels show minutes: render when the minute turned.
 			if now := a.o.Now().Truncate(time.Minute); !now.Equal(a.renderedMinute) {
@@ -201,6 +222,8 @@ func (a *App) render() Menu {
 		StartAtLogin:     a.settings.StartAtLogin,
 		TerminalServer:   a.settings.UseTerminalServer(),
 		Terminal:         a.settings.Terminal,
+		LockOnScreenLock: a.settings.LockOnScreenLock,
+		LockOnSuspend:    a.settings.LockOnSuspend,
 		SettingsErr:      a.setErr,
 	})
 	if a.o.Apply != nil {
@@ -282,12 +305,7 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			return func() { a.remember(p, false) }
 		})
 	case IntentLockAll:
-		a.background(ctx, func(context.Context) func() {
-			if err := m.LockAll(); err != nil {
-				a.o.Notify("lockall", "Locking left sessions in the keyring", err.Error())
-			}
-			return func() { a.state.Unlocked = nil; a.saveState() }
-		})
+		a.lockAll(ctx, "", func() {})
 	case IntentAddProfile:
 		a.background(ctx, a.addProfile)
 	case IntentSetting:
@@ -310,6 +328,43 @@ func (a *App) handle(ctx context.Context, in Intent) {
 		if a.o.Quit != nil {
 			a.o.Quit()
 		}
+	}
+}
+
+// lockAll locks every profile; reason ("screen locked", "suspend") is
+// logged when the lock was not the person's click. after runs once
+// LockAll returned, whether it worked or not.
+func (a *App) lockAll(ctx context.Context, reason string, after func()) {
+	a.background(ctx, func(context.Context) func() {
+		err := a.o.Manager.LockAll()
+		after()
+		if err != nil {
+			a.o.Notify("lockall", "Locking left sessions in the keyring", err.Error())
+		}
+		if reason != "" {
+			if err != nil {
+				a.o.Log.Warn("locked every profile, leaving sessions in the keyring", "reason", reason, "err", err)
+			} else {
+				a.o.Log.Info("locked every profile", "reason", reason)
+			}
+		}
+		return func() { a.state.Unlocked = nil; a.saveState() }
+	})
+}
+
+// sessionEvent locks every profile when the screen locked or the machine
+// is about to suspend, as the settings say; else it lets the machine
+// sleep at once.
+func (a *App) sessionEvent(ctx context.Context, e sessionwatch.Event) {
+	on := e.Reason == sessionwatch.ScreenLocked && a.settings.LockOnScreenLock ||
+		e.Reason == sessionwatch.Suspend && a.settings.LockOnSuspend
+	if on {
+		a.lockAll(ctx, e.Reason.String(), e.Done)
+	} else {
+		e.Done()
+	}
+	if a.sessionSeen != nil {
+		a.sessionSeen(e, on)
 	}
 }
 

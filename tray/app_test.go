@@ -95,7 +95,9 @@ type appHarness struct {
 	cancel context.CancelFunc
 }
 
-func newApp(t *testing.T) *appHarness {
+// newApp starts an App on the processConfig profiles; each before runs
+// on it before its loop starts.
+func newApp(t *testing.T, before ...func(*App)) *appHarness {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config")
@@ -117,6 +119,9 @@ func newApp(t *testing.T) *appHarness {
 		PollEvery: 20 * time.Millisecond,
 		Deps:      f.deps(),
 	})
+	for _, f := range before {
+		f(h.app)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.app.Render()

@@ -86,6 +86,8 @@ type UI struct {
 	StartAtLogin     bool
 	TerminalServer   bool   // terminals get refreshing credentials
 	Terminal         string // what "Open terminal" starts, for the Settings menu
+	LockOnScreenLock bool
+	LockOnSuspend    bool
 	SettingsErr      string
 }
 
@@ -344,6 +346,10 @@ func settingsItem(ui UI) Item {
 		Item{ID: "settings/server", Title: "Terminals refresh their credentials", Checkable: true, Checked: ui.TerminalServer,
 			Tooltip: "Open terminal runs awstray exec --server: programs in it renew credentials from the tray",
 			Intent:  Intent{Kind: IntentSetting, Setting: "terminal_server", Value: fmt.Sprint(!ui.TerminalServer)}},
+		Item{ID: "settings/lockscreen", Title: "Lock all when the screen locks", Checkable: true, Checked: ui.LockOnScreenLock,
+			Intent: Intent{Kind: IntentSetting, Setting: "lock_on_screen_lock", Value: fmt.Sprint(!ui.LockOnScreenLock)}},
+		Item{ID: "settings/locksuspend", Title: "Lock all on suspend", Checkable: true, Checked: ui.LockOnSuspend,
+			Intent: Intent{Kind: IntentSetting, Setting: "lock_on_suspend", Value: fmt.Sprint(!ui.LockOnSuspend)}},
 		Item{ID: "settings/terminal", Title: "Terminal: " + orNone(ui.Terminal), Disabled: true},
 		Item{ID: "settings/edit", Title: "Edit settings file…", Intent: Intent{Kind: IntentEditSettings}},
 	)

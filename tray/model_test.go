@@ -233,6 +233,17 @@ func TestSettingsMenu(t *testing.T) {
 	if it := mustFind(t, m, "settings/login"); it.Intent != (Intent{Kind: IntentSetting, Setting: "start_at_login", Value: "false"}) {
 		t.Errorf("start at login toggles to %+v", it.Intent)
 	}
+	// The lock toggles: off by default, each click flips its own setting.
+	if it := mustFind(t, m, "settings/lockscreen"); it.Checked || !it.Checkable || it.Intent != (Intent{Kind: IntentSetting, Setting: "lock_on_screen_lock", Value: "true"}) {
+		t.Errorf("lock on screen lock: %+v", it)
+	}
+	on := BuildMenu(snap(), UI{Now: now, LockOnScreenLock: true, LockOnSuspend: true})
+	if it := mustFind(t, on, "settings/locksuspend"); !it.Checked || it.Intent != (Intent{Kind: IntentSetting, Setting: "lock_on_suspend", Value: "false"}) {
+		t.Errorf("lock on suspend: %+v", it)
+	}
+	if Shape(on.Items) != Shape(m.Items) {
+		t.Error("a toggle changed the menu's shape")
+	}
 	if it := mustFind(t, m, "settings/error"); !it.Hidden {
 		t.Error("the settings error line shows without an error")
 	}

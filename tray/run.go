@@ -26,6 +26,7 @@ import (
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray/notify"
+	"github.com/awstray/awstray/tray/sessionwatch"
 )
 
 // RunOptions are what the tray starts from.
@@ -78,7 +79,8 @@ func Run(o RunOptions) error {
 		o.Getenv = os.Getenv
 	}
 	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		// Info: the one line per lock on screen lock or suspend.
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	s := o.Settings.WithDefaults()
 	cfg, cfgErr := awsconfig.Load(o.ConfigPath)
@@ -184,6 +186,15 @@ func Run(o RunOptions) error {
 			}
 		}()
 	}
+
+	// The screen lock and suspend: watched whatever the settings say, so
+	// turning them on takes effect at once; the loop decides.
+	go func() {
+		err := sessionwatch.Run(ctx, sessionwatch.Options{Getenv: o.Getenv, OnEvent: app.OnSession, Log: o.Log})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			o.Log.Warn("the tray cannot lock with the screen or on suspend", "err", err)
+		}
+	}()
 
 	a := newApplier(app.Intents(), iconBytes)
 	app.o.Apply = a.Apply

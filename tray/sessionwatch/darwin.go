@@ -1,0 +1,71 @@
+//go:build darwin && cgo
+
+package sessionwatch
+
+/*
+#cgo CFLAGS: -x objective-c -fobjc-arc
+#cgo LDFLAGS: -framework Cocoa
+#import <Cocoa/Cocoa.h>
+
+extern void awstraySessionEvent(int reason);
+
+static id awstrayLockObserver;
+static id awstraySleepObserver;
+
+// Observers on the main queue: systray runs the application's run loop
+// there, where distributed notifications arrive.
+static void awstrayWatchStart(void) {
+	awstrayLockObserver = [[NSDistributedNotificationCenter defaultCenter]
+		addObserverForName:@"com.apple.screenIsLocked" object:nil queue:[NSOperationQueue mainQueue]
+		usingBlock:^(NSNotification *n) { awstraySessionEvent(1); }];
+	awstraySleepObserver = [[[NSWorkspace sharedWorkspace] notificationCenter]
+		addObserverForName:NSWorkspaceWillSleepNotification object:nil queue:[NSOperationQueue mainQueue]
+		usingBlock:^(NSNotification *n) { awstraySessionEvent(2); }];
+}
+
+static void awstrayWatchStop(void) {
+	if (awstrayLockObserver != nil) {
+		[[NSDistributedNotificationCenter defaultCenter] removeObserver:awstrayLockObserver];
+		awstrayLockObserver = nil;
+	}
+	if (awstraySleepObserver != nil) {
+		[[[NSWorkspace sharedWorkspace] notificationCenter] removeObserver:awstraySleepObserver];
+		awstraySleepObserver = nil;
+	}
+}
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// current is the running watcher's options, for the callback from the
+// observers.
+var (
+	currentMu sync.Mutex // guards current
+	current   *Options
+)
+
+// Run listens for com.apple.screenIsLocked and NSWorkspace's will-sleep
+// until ctx ends, and returns ctx.Err().
+func Run(ctx context.Context, o Options) error {
+	o.defaults()
+	currentMu.Lock()
+	if current != nil {
+		currentMu.Unlock()
+		return errors.New("watching for the screen lock: a watcher runs already")
+	}
+	current = &o
+	currentMu.Unlock()
+	C.awstrayWatchStart()
+	o.Ready()
+	<-ctx.Done()
+	C.awstrayWatchStop()
+	currentMu.Lock()
+	current = nil
+	currentMu.Unlock()
+	return ctx.Err()
+}

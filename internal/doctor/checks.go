@@ -325,7 +325,7 @@ func checkProfile(e Env, cfg *awsconfig.Config, name string, keys keyList) Resul
 	}
 	switch {
 	case !keys.listed:
-		return Result{Status: Warn, Detail: "long-term key not checked: " + keys.why + mfa, Fix: "see the keyring line"}
+		return Result{Status: Warn, Detail: "long-term key not checked (" + keys.why + ")" + mfa, Fix: "see the keyring line"}
 	case keys.keys[name]:
 		return Result{Status: OK, Detail: "long-term key in " + keys.backend + mfa}
 	}

@@ -89,7 +89,7 @@ func checkNotify(ctx context.Context, e Env) Result {
 	conn, fail := sessionBus(ctx, e)
 	if fail != nil {
 		fail.Status = Warn // notifications are a nicety: nothing stops without them
-		fail.Detail += ": no notifications"
+		fail.Detail = "no notifications without a D-Bus session bus"
 		return *fail
 	}
 	defer conn.Close()

@@ -38,7 +38,7 @@ func checkKeyring(ctx context.Context, e Env, st settingsState, stErr error) (Re
 	switch d.Backend {
 	case keystore.BackendSecretService:
 		if d.Locked {
-			r := Result{Status: Warn, Detail: fmt.Sprintf("%s (%s collection locked: the first use asks for its password; %s)", d.Backend, d.Collection, chosen),
+			r := Result{Status: Warn, Detail: fmt.Sprintf("%s (%s collection locked, the first use asks for its password; %s)", d.Backend, d.Collection, chosen),
 				Fix: "unlock it (log in to the desktop session, or open Passwords and Keys)"}
 			if e.Getenv("DISPLAY") == "" && e.Getenv("WAYLAND_DISPLAY") == "" {
 				r.Status = Fail

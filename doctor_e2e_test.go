@@ -24,7 +24,7 @@ var doctorTools = []string{"xclip", "zenity", "xterm"}
 // collection unlocked), STS (moto_server) behind a FaultProxy ($STS, host
 // and port in $STSHOST), and the tools of doctorTools. A script adds a
 // StatusNotifierWatcher (watcher) and a notification server (notifier),
-// or breaks things: lockkeyring, skew DURATION, rmtool NAME.
+// or breaks things: lockkeyring, skew DURATION, hang, rmtool NAME.
 func TestDoctorScripts(t *testing.T) {
 	for _, tool := range doctorTools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -88,6 +88,13 @@ func runDoctorScript(t *testing.T, file, bus string, proxy *testenv.FaultProxy) 
 				d, err := time.ParseDuration(args[0])
 				ts.Check(err)
 				proxy.Set("", testenv.Fault{Kind: testenv.FaultSkew, Skew: d})
+			},
+			// hang: STS reads requests and never answers.
+			"hang": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 0 {
+					ts.Fatalf("usage: hang")
+				}
+				proxy.Set("", testenv.Fault{Kind: testenv.FaultHang})
 			},
 			// rmtool NAME: NAME is no longer installed.
 			"rmtool": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -294,10 +294,13 @@ func checkProfile(e Env, cfg *awsconfig.Config, name string, keys keyList) Resul
 	if err := cfg.Validate(name); err != nil {
 		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "correct the profile in " + cfg.Path}
 	}
-	p, err := cfg.Profile(name)
+	// The chain checks the source profiles too: a role from a profile
+	// that does not exist, or from a cycle, has no credentials.
+	chain, err := cfg.Chain(name)
 	if err != nil {
 		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "correct the profile in " + cfg.Path}
 	}
+	p, base := chain[0], chain[len(chain)-1]
 	mfa := ""
 	if p.MFASerial != "" {
 		mfa = ", with MFA"
@@ -308,7 +311,14 @@ func checkProfile(e Env, cfg *awsconfig.Config, name string, keys keyList) Resul
 		if p.SourceProfile == "" {
 			from = "credential_process"
 		}
-		return Result{Status: OK, Detail: fmt.Sprintf("role %s from %s%s", p.RoleARN, from, mfa)}
+		r := Result{Status: OK, Detail: fmt.Sprintf("role %s from %s%s", p.RoleARN, from, mfa)}
+		if base.Kind() == awsconfig.KindUser || base.Name == p.Name && base.CredentialProcess == "" && !isSSO(base) {
+			if keys.listed && !keys.keys[base.Name] {
+				r.Status, r.Detail = Fail, fmt.Sprintf("role %s from profile %s, which has no long-term key in %s", p.RoleARN, base.Name, keys.backend)
+				r.Fix = "awstray add " + base.Name
+			}
+		}
+		return r
 	case awsconfig.KindSSO:
 		start := p.SSOStartURL
 		if s := cfg.SSOSessions[p.SSOSession]; s != nil && start == "" {
@@ -331,6 +341,8 @@ func checkProfile(e Env, cfg *awsconfig.Config, name string, keys keyList) Resul
 	}
 	return Result{Status: Fail, Detail: "no long-term key in " + keys.backend, Fix: "awstray add " + name}
 }
+
+func isSSO(p *awsconfig.Profile) bool { return p.SSOSession != "" || p.SSOStartURL != "" }
 
 // processProgram is the program of a credential_process command line —
 // only that: its arguments may hold anything.

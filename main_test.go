@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,16 +129,24 @@ func fetchMain() {
 }
 
 // browserMain stands in for a browser ($BROWSER): it writes its arguments
-// to $WORK/browser/argv, fetches the URL (its last argument) without
-// following redirects (status and Location to browser/first), follows the
-// redirect (status and body to browser/page), fetches the URL again
-// (browser/second), then creates browser/done.
+// to $WORK/browser/argv, fetches the URL (its last argument; in an
+// ext+granted-containers: link, its url= as the Granted Containers add-on
+// opens it) without following redirects (status and Location to
+// browser/first), follows the redirect (status and body to browser/page),
+// fetches the URL again (browser/second), then creates browser/done.
 func browserMain() {
 	dir := filepath.Join(os.Getenv("WORK"), "browser")
 	_ = os.MkdirAll(dir, 0o700)
 	write := func(name, text string) { _ = os.WriteFile(filepath.Join(dir, name), []byte(text+"\n"), 0o600) }
 	write("argv", strings.Join(os.Args[1:], "\n"))
 	u := os.Args[len(os.Args)-1]
+	if link, ok := strings.CutPrefix(u, "ext+granted-containers:"); ok {
+		q, err := url.ParseQuery(link)
+		if err != nil {
+			write("first", "bad container link: "+err.Error())
+		}
+		u = q.Get("url")
+	}
 	code, loc, _, err := fetch(u, false)
 	write("first", fmt.Sprint(code, " ", loc, " ", err))
 	if loc != "" {
@@ -209,8 +218,13 @@ func TestScripts(t *testing.T) {
 	// the credentials moto issued, and a fake federation endpoint that
 	// signs in only with those.
 	counted := testenv.StartCountingProxy(t, auth.URL)
+	// login_browser.txtar: its own proxy, so login.txtar's counts stay its own.
+	countedBrowser := testenv.StartCountingProxy(t, auth.URL)
 	federation := testenv.StartFederation(t, func(akid, secret, token string) string {
 		if by := counted.IssuedBy(akid, secret, token); by != "" {
+			return by
+		}
+		if by := countedBrowser.IssuedBy(akid, secret, token); by != "" {
 			return by
 		}
 		return ssoSTS.IssuedBy(akid, secret, token)
@@ -279,6 +293,7 @@ func TestScripts(t *testing.T) {
 				{"BROWSER", "awstray-browse"},
 				{"BROWSE_LOG", filepath.Join(e.WorkDir, "browsed")},
 				{"MOTO_COUNTED", counted.URL},
+				{"MOTO_COUNTED_BROWSER", countedBrowser.URL},
 				{"FEDERATION", federation.URL},
 				{"DBUS_SESSION_BUS_ADDRESS", "disabled:"},
 				{"AWS_EC2_METADATA_DISABLED", "true"},

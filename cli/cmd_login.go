@@ -20,14 +20,15 @@ const browserWait = 60 * time.Second
 
 type loginInput struct {
 	credsInput
-	stdout bool
-	path   string
+	stdout  bool
+	path    string
+	browser string
 }
 
 func newLoginCmd(app *App) *cobra.Command {
 	var in loginInput
 	cmd := &cobra.Command{
-		Use:   "login PROFILE [--stdout] [--region R] [--path P]",
+		Use:   "login PROFILE [--stdout] [--region R] [--path P] [--browser CMD]",
 		Short: "Sign in to the AWS console in the browser",
 		Long: `Open the AWS Management Console in the browser, signed in with the
 profile's credentials.
@@ -43,10 +44,19 @@ link, so the sign-in token never appears in any command line. --stdout prints
 the sign-in link instead: it opens the console to whoever has it, for about
 15 minutes.
 
+The browser is the settings' [browsers] line for the profile, else their
+browser setting, else $BROWSER, else the system's; --browser overrides them
+once. A browser is a command, where %s stands for the link, or a built-in
+mode that keeps each profile's console signed in beside the others:
+"firefox-container" (a Firefox container per profile, through the Granted
+Containers add-on) or "chromium-profile" (a browser profile per AWS
+profile: --profile-directory=awstray-PROFILE), each optionally followed by
+the browser's command, such as "chromium-profile brave-browser".
+
 AWSTRAY_FEDERATION_URL overrides the federation endpoint
 (default https://signin.aws.amazon.com/federation, or the China or GovCloud
 one for their regions).`,
-		Example:           "  awstray login work\n  awstray login work --region eu-west-1 --path ec2/home#Instances\n  awstray login work --stdout",
+		Example:           "  awstray login work\n  awstray login work --region eu-west-1 --path ec2/home#Instances\n  awstray login work --browser firefox-container\n  awstray login work --stdout",
 		Args:              profileArg("login"),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -59,6 +69,7 @@ one for their regions).`,
 	f.StringVar(&in.region, "region", "", "the console's region (default: the profile's, or AWS_REGION)")
 	f.StringVar(&in.path, "path", "", "the console page to open, e.g. s3/home or ec2/home#Instances (default: the console home)")
 	f.BoolVarP(&in.stdout, "stdout", "s", false, "print the sign-in link instead of opening the browser")
+	f.StringVar(&in.browser, "browser", "", "the browser, this once: a command (%s: the link), firefox-container or chromium-profile [COMMAND]")
 	return cmd
 }
 
@@ -79,6 +90,12 @@ func runLogin(app *App, in loginInput) error {
 		region = awsconfig.Region(p, app.Getenv)
 	}
 	// Check what needs no AWS call first.
+	var browser *launcher.Browser
+	if !in.stdout {
+		if browser, err = app.consoleBrowser(in.browser, in.profile); err != nil {
+			return err
+		}
+	}
 	if _, err := console.Destination(region, in.path); err != nil {
 		return err
 	}
@@ -111,11 +128,30 @@ func runLogin(app *App, in loginInput) error {
 		_, err := fmt.Fprintln(app.Stdout, link.Reveal())
 		return err
 	}
-	if err := launcher.OpenSecretURL(ctx, link.Reveal(), browserWait); err != nil {
+	if err := launcher.OpenConsole(ctx, link.Reveal(), in.profile, browser, browserWait); err != nil {
 		return fmt.Errorf("opening the console: %w (--stdout prints the sign-in link)", err)
 	}
 	fmt.Fprintf(app.Stderr, "opened the AWS console for %s in the browser\n", in.profile)
 	return nil
+}
+
+// consoleBrowser is the browser that opens profile's console: flag
+// (--browser), else the settings' choice for the profile; nil is the
+// default browser.
+func (a *App) consoleBrowser(flag, profile string) (*launcher.Browser, error) {
+	spec := flag
+	if spec == "" {
+		s, err := a.Settings()
+		if err != nil {
+			return nil, err
+		}
+		spec = s.BrowserFor(profile)
+	}
+	b, err := launcher.ParseBrowser(spec)
+	if err != nil && flag != "" {
+		return nil, fmt.Errorf("--browser: %w", err)
+	}
+	return b, err
 }
 
 // consoleCredentials are the credentials console sign-in uses for p, and

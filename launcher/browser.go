@@ -241,12 +241,18 @@ func (o *OneShot) Close() {
 // a one-shot loopback URL that redirects to target once, and OpenSecretURL
 // waits until the browser has fetched it, for at most timeout.
 func OpenSecretURL(ctx context.Context, target string, timeout time.Duration) error {
+	return openSecret(ctx, target, timeout, OpenURL)
+}
+
+// openSecret serves target once and has open give its one-shot URL to a
+// browser.
+func openSecret(ctx context.Context, target string, timeout time.Duration, open func(ctx context.Context, u string) error) error {
 	o, err := ServeOnce(target, timeout)
 	if err != nil {
 		return err
 	}
 	defer o.Close()
-	if err := OpenURL(ctx, o.URL); err != nil {
+	if err := open(ctx, o.URL); err != nil {
 		return err
 	}
 	if err := o.Wait(ctx); err != nil {

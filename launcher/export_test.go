@@ -154,13 +154,14 @@ func TestFormatForShell(t *testing.T) {
 
 func TestCredentialEnv(t *testing.T) {
 	base := []string{"PATH=/bin", "AWS_PROFILE=x", "AWS_DEFAULT_PROFILE=y", "AWS_CREDENTIAL_FILE=/f",
-		"AWS_SESSION_TOKEN=stale", "AWS_REGION=eu-west-1", "AWSTRAY=old", "HOME=/h"}
+		"AWS_SESSION_TOKEN=stale", "AWS_REGION=eu-west-1", "AWSTRAY=old", "HOME=/h",
+		"AWS_VAULT=vaulted", "AWSUME_PROFILE=assumed", "AWSU_PROFILE=u", "AWS_SSO_PROFILE=sso", "AWSUME_EXPIRATION=2020-01-01T00:00:00Z"}
 	got := CredentialEnv(base, sessionVars, "us-east-1")
 	want := []string{"PATH=/bin", "HOME=/h",
 		"AWS_ACCESS_KEY_ID=ASIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 		"AWS_SESSION_TOKEN=AQoDYXdzEJr+token/with+slash=", "AWS_SECURITY_TOKEN=AQoDYXdzEJr+token/with+slash=",
 		"AWS_CREDENTIAL_EXPIRATION=2026-11-27T17:04:05Z", "AWS_SESSION_EXPIRATION=2026-11-27T17:04:05Z",
-		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWSTRAY=work"}
+		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWS_SSO_PROFILE=work", "AWSTRAY=work"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -179,9 +180,9 @@ func TestCredentialEnv(t *testing.T) {
 }
 
 func TestServerEnv(t *testing.T) {
-	base := []string{"PATH=/bin", "AWS_ACCESS_KEY_ID=stale", "AWS_SESSION_TOKEN=stale", "AWS_PROFILE=x", "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://old/"}
+	base := []string{"PATH=/bin", "AWS_ACCESS_KEY_ID=stale", "AWS_SESSION_TOKEN=stale", "AWS_PROFILE=x", "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://old/", "AWS_VAULT=v", "AWS_SSO_PROFILE=s"}
 	got := ServerEnv(base, []string{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:5/", "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok"}, "eu-west-1", "work")
-	want := "PATH=/bin AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:5/ AWS_CONTAINER_AUTHORIZATION_TOKEN=tok AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWSTRAY=work"
+	want := "PATH=/bin AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:5/ AWS_CONTAINER_AUTHORIZATION_TOKEN=tok AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_SSO_PROFILE=work AWSTRAY=work"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}

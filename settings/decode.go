@@ -3,11 +3,14 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/awstray/awstray/launcher"
 )
 
 // Backends are the keyring backends the backend setting accepts, as the
@@ -129,7 +132,16 @@ func decode(text string) (Settings, []Problem) {
 	}
 
 	sv := reflect.ValueOf(&s).Elem()
+	var rules []BrowserRule
 	for _, k := range md.Keys() {
+		if k[0] == browsersTable {
+			if r, p, ok := decodeBrowserRule(md, raw, lines, k); p != nil {
+				problems = append(problems, *p)
+			} else if ok {
+				rules = append(rules, r)
+			}
+			continue
+		}
 		if len(k) != 1 {
 			continue // inside a table: the table itself is reported
 		}
@@ -156,7 +168,75 @@ func decode(text string) (Settings, []Problem) {
 		}
 		sv.FieldByIndex(f.Index).Set(v.Elem())
 	}
+	if rules != nil {
+		s.Browsers = BrowserRules{&rules}
+	}
 	return s, append(problems, validate(&s, lines)...)
+}
+
+// browsersTable is the table of per-profile browsers.
+const browsersTable = "browsers"
+
+// decodeBrowserRule reads key k of the [browsers] table (k[0]): a rule, a
+// problem, or neither (the table's own key).
+func decodeBrowserRule(md toml.MetaData, raw map[string]toml.Primitive, lines []string, k toml.Key) (BrowserRule, *Problem, bool) {
+	if len(k) == 1 {
+		if t := md.Type(k[0]); t != "Hash" {
+			return BrowserRule{}, &Problem{Line: keyLine(lines, k[0]), Key: k[0], Msg: fmt.Sprintf(`browsers is %s; it takes a table: [browsers] and "glob" = "browser" lines`, describe(t))}, false
+		}
+		return BrowserRule{}, nil, false
+	}
+	if len(k) > 2 {
+		return BrowserRule{}, nil, false // inside k[:2], reported there
+	}
+	glob := k[1]
+	line := tableKeyLine(lines, k[0], glob)
+	bad := func(msg string) (BrowserRule, *Problem, bool) {
+		return BrowserRule{}, &Problem{Line: line, Key: k[0], Msg: fmt.Sprintf("browsers: %q: %s", glob, msg)}, false
+	}
+	if t := md.Type(k...); t != "String" {
+		return bad(fmt.Sprintf("is %s; it takes a string in quotes", describe(t)))
+	}
+	var table map[string]toml.Primitive
+	var cmd string
+	if err := md.PrimitiveDecode(raw[k[0]], &table); err != nil {
+		return bad(cleanTOML(err))
+	}
+	if err := md.PrimitiveDecode(table[glob], &cmd); err != nil {
+		return bad(cleanTOML(err))
+	}
+	if _, err := path.Match(glob, ""); err != nil {
+		return bad("is not a pattern such as prod-* (" + err.Error() + ")")
+	}
+	if _, err := launcher.ParseBrowser(cmd); err != nil {
+		return bad(err.Error())
+	}
+	return BrowserRule{Glob: glob, Command: cmd}, nil, true
+}
+
+// tableKeyLine returns the line (1-based) that sets key in [table]; 0
+// when there is none.
+func tableKeyLine(lines []string, table, key string) int {
+	in := false
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "[") {
+			in = strings.Trim(strings.TrimSpace(strings.Trim(strings.SplitN(t, "]", 2)[0], "[")), `"'`) == table
+			continue
+		}
+		k, _, ok := strings.Cut(t, "=")
+		if !in || !ok {
+			continue
+		}
+		k = strings.TrimSpace(k)
+		if len(k) >= 2 && (k[0] == '"' || k[0] == '\'') && k[len(k)-1] == k[0] {
+			k = k[1 : len(k)-1]
+		}
+		if k == key {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // validate checks values a TOML type cannot, and clears those that fail.
@@ -180,6 +260,10 @@ func validate(s *Settings, lines []string) []Problem {
 	default:
 		bad("dialogs", fmt.Sprintf("dialogs %q is not one of auto, zenity, kdialog, osascript, powershell, ykman", s.Dialogs))
 		s.Dialogs = ""
+	}
+	if _, err := launcher.ParseBrowser(s.Browser); err != nil {
+		bad("browser", "browser: "+err.Error())
+		s.Browser = ""
 	}
 	if s.Dialogs == "ykman" && s.YkmanAccount == "" {
 		bad("dialogs", `dialogs = "ykman" needs ykman_account`)

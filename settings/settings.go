@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,6 +56,46 @@ type Settings struct {
 	LockOnScreenLock bool `toml:"lock_on_screen_lock"`
 	// LockOnSuspend locks every profile before the machine suspends.
 	LockOnSuspend bool `toml:"lock_on_suspend"`
+	// Browser opens the AWS console (`awstray login`, the tray's Open
+	// console): a command where %s stands for the URL, or a built-in mode
+	// ("firefox-container", "chromium-profile", each optionally followed by
+	// the browser's command); see launcher.ParseBrowser. "" is $BROWSER,
+	// else the system's default browser.
+	Browser string `toml:"browser"`
+	// Browsers are per-profile overrides of Browser: the [browsers] table
+	// of "glob" = "command" lines.
+	Browsers BrowserRules `toml:"browsers"`
+}
+
+// BrowserRule is one line of the [browsers] table.
+type BrowserRule struct {
+	Glob    string // a path.Match pattern of profile names
+	Command string // as the browser setting
+}
+
+// BrowserRules are the [browsers] table in file order. It holds a pointer
+// so that Settings stays comparable with ==; the rules are never changed
+// after decoding.
+type BrowserRules struct{ list *[]BrowserRule }
+
+// Rules returns the rules in file order.
+func (r BrowserRules) Rules() []BrowserRule {
+	if r.list == nil {
+		return nil
+	}
+	return *r.list
+}
+
+// BrowserFor is the browser setting for profile's console: the command of
+// the first [browsers] line, in file order, whose glob matches the name,
+// else the browser setting.
+func (s Settings) BrowserFor(profile string) string {
+	for _, r := range s.Browsers.Rules() {
+		if ok, _ := path.Match(r.Glob, profile); ok {
+			return r.Command
+		}
+	}
+	return s.Browser
 }
 
 // UseTerminalServer reports TerminalServer, true when unset.
@@ -252,9 +293,24 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # lock_on_screen_lock = false
 # lock_on_suspend = false
 
+# The browser of the AWS console (awstray login, Open console): a command,
+# where %s stands for the URL, or a built-in mode that keeps each profile's
+# console signed in beside the others: "firefox-container" (one Firefox
+# container per profile; needs the Granted Containers add-on) or
+# "chromium-profile" (one browser profile per AWS profile), each optionally
+# followed by the browser's command, as in "chromium-profile google-chrome".
+# Empty: $BROWSER, else the default browser.
+# browser = "firefox-container"
+
 # MFA dialogs: auto, zenity, kdialog, osascript, powershell, ykman (with ykman_account).
 # dialogs = "auto"
 # ykman_account = "AWS:me@work"
+
+# The browser per profile, a glob of profile names and a browser on each
+# line; the first match in this order wins over the browser setting. (A table: it stays the last part of the file.)
+# [browsers]
+# "prod-*" = "firefox-container"
+# "dev" = "chromium-profile brave-browser"
 `
 
 // WriteTemplate creates a commented settings file at path (through a

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,7 @@ func TestTemplateLoads(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	var lines []string
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "# ") && strings.Contains(l, " = ") {
+		if strings.HasPrefix(l, "# ") && (strings.Contains(l, " = ") || strings.HasPrefix(l, "# [")) {
 			lines = append(lines, strings.TrimPrefix(l, "# "))
 		}
 	}
@@ -319,5 +320,76 @@ func TestWritersKeepASymlink(t *testing.T) {
 	}
 	if err := WriteTemplate(link); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("WriteTemplate over an existing file: %v", err)
+	}
+}
+
+// TestBrowsers: the browser setting and the [browsers] table, in file
+// order, each bad line costing that line only.
+func TestBrowsers(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "s.toml")
+	content := `browser = "firefox --new-window %s"
+backend = "file"
+
+[browsers]
+"prod-*" = "firefox-container"
+"prod-db" = "chromium-profile"
+'dev' = 'chromium-profile "C:\Program Files\Brave\brave.exe"'
+"[x" = "firefox"
+"ops" = 3
+"qa" = "firefox-container firefox %s"
+"lab" = 'firefox "unclosed'
+"*" = ""
+`
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(p)
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Load: %v", err)
+	}
+	want := []string{
+		`s.toml:8: browsers: "[x": is not a pattern such as prod-* (syntax error in pattern)`,
+		`s.toml:9: browsers: "ops": is a number; it takes a string in quotes`,
+		`s.toml:10: browsers: "qa": firefox-container takes the browser's command without %s (the link is its last argument)`,
+		`s.toml:11: browsers: "lab": the browser command "firefox \"unclosed" has an unclosed " quote`,
+	}
+	var got []string
+	for _, pr := range fe.Problems {
+		got = append(got, filepath.Base(p)+":"+strconv.Itoa(pr.Line)+": "+pr.Msg)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s.Backend != "file" || fe.Bad("backend") || !fe.Bad("browsers") || fe.Bad("browser") {
+		t.Fatalf("the other settings: %+v, bad backend %v", s, fe.Bad("backend"))
+	}
+	for profile, want := range map[string]string{
+		"prod-web": "firefox-container",
+		"prod-db":  "firefox-container", // the first match wins
+		"dev":      `chromium-profile "C:\Program Files\Brave\brave.exe"`,
+		"ops":      "", // its line was bad: the catch-all
+		"x/y":      "firefox --new-window %s",
+	} {
+		if got := s.BrowserFor(profile); got != want {
+			t.Errorf("BrowserFor(%q) = %q, want %q", profile, got, want)
+		}
+	}
+	if (Settings{Browser: "x"}).BrowserFor("any") != "x" {
+		t.Error("no table: the browser setting")
+	}
+
+	for _, tc := range []struct{ content, want string }{
+		{"browser = \"firefox 'x\"\n", `s.toml:1: browser: the browser command "firefox 'x" has an unclosed ' quote`},
+		{"browser = \"chromium-profile %s\"\n", `s.toml:1: browser: chromium-profile takes the browser's command without %s`},
+		{"browsers = \"firefox\"\n", `s.toml:1: browsers is a string; it takes a table: [browsers] and "glob" = "browser" lines`},
+	} {
+		if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Load(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || s.Browser != "" {
+			t.Errorf("%q: %v (browser %q), want %q", tc.content, err, s.Browser, tc.want)
+		}
 	}
 }

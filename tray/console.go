@@ -7,14 +7,16 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/console"
+	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/settings"
 )
 
 // ConsoleOpener returns what "Open console" does for m's profiles: sign
 // in with the profile's credentials as `awstray login` does — a role's
 // held credentials; for an IAM user a federation token made with the
 // stored key (refused with mfa_serial) — and hand the sign-in link to open,
-// which must keep it out of every argv (launcher.OpenSecretURL).
-func ConsoleOpener(m *credentials.Manager, getenv func(string) string, timeout time.Duration, open func(ctx context.Context, secretURL string) error) func(ctx context.Context, profile string) error {
+// which must keep it out of every argv (BrowserOpener).
+func ConsoleOpener(m *credentials.Manager, getenv func(string) string, timeout time.Duration, open func(ctx context.Context, profile, secretURL string) error) func(ctx context.Context, profile string) error {
 	return func(ctx context.Context, profile string) error {
 		p, err := m.Config().Profile(profile)
 		if err != nil {
@@ -51,6 +53,27 @@ func ConsoleOpener(m *credentials.Manager, getenv func(string) string, timeout t
 		if err != nil {
 			return err
 		}
-		return open(ctx, link.Reveal())
+		return open(ctx, profile, link.Reveal())
+	}
+}
+
+// BrowserOpener opens a profile's console in the browser the settings at
+// settingsPath choose for it, as `awstray login` does
+// (settings.BrowserFor, launcher.OpenConsole), waiting at most wait for
+// the browser to fetch its one-shot link. The file is read at each click,
+// off the loop, so an edit counts at once; a bad line costs that line
+// only, as everywhere.
+func BrowserOpener(settingsPath string, wait time.Duration) func(ctx context.Context, profile, secretURL string) error {
+	return func(ctx context.Context, profile, secretURL string) error {
+		var spec string
+		if settingsPath != "" {
+			s, _ := settings.Load(settingsPath) // with a *FileError, what could be read
+			spec = s.BrowserFor(profile)
+		}
+		b, err := launcher.ParseBrowser(spec)
+		if err != nil {
+			return err
+		}
+		return launcher.OpenConsole(ctx, secretURL, profile, b, wait)
 	}
 }

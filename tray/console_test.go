@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/testenv"
 )
 
 // fakeFederation answers getSigninToken as AWS documents it, or with
@@ -43,7 +46,7 @@ func TestAppOpenConsole(t *testing.T) {
 	}
 	opened := make(chan string, 1)
 	h.f.mu.Lock()
-	h.f.console = ConsoleOpener(h.m, getenv, 10*time.Second, func(_ context.Context, link string) error {
+	h.f.console = ConsoleOpener(h.m, getenv, 10*time.Second, func(_ context.Context, _, link string) error {
 		opened <- link
 		return nil
 	})
@@ -81,7 +84,7 @@ func TestAppOpenConsoleError(t *testing.T) {
 	endpoint, _ := fakeFederation(t, http.StatusBadRequest)
 	getenv := func(k string) string { return map[string]string{"AWSTRAY_FEDERATION_URL": endpoint}[k] }
 	h.f.mu.Lock()
-	h.f.console = ConsoleOpener(h.m, getenv, 10*time.Second, func(context.Context, string) error {
+	h.f.console = ConsoleOpener(h.m, getenv, 10*time.Second, func(context.Context, string, string) error {
 		t.Error("a failed sign-in opened the browser")
 		return nil
 	})
@@ -106,7 +109,7 @@ func TestConsoleOpenerRefusesMFAUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.m.SetConfig(cfg, nil)
-	open := ConsoleOpener(h.m, func(string) string { return "" }, time.Second, func(context.Context, string) error {
+	open := ConsoleOpener(h.m, func(string) string { return "" }, time.Second, func(context.Context, string, string) error {
 		t.Error("opened the browser")
 		return nil
 	})
@@ -116,5 +119,56 @@ func TestConsoleOpenerRefusesMFAUser(t *testing.T) {
 	}
 	if err := open(context.Background(), "nope"); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("unknown profile: %v", err)
+	}
+}
+
+// TestBrowserOpenerFollowsTheSettings: Open console reads the settings at
+// each click and starts the browser they choose for the profile, which gets
+// the one-shot link only.
+func TestBrowserOpenerFollowsTheSettings(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		testenv.Missing(t, "/bin/sh, to run the stand-in browser")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "argv")
+	script := filepath.Join(dir, "brave")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > "+out+".tmp && mv "+out+".tmp "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "settings.toml")
+	// Written after the opener was made: the file is read at the click.
+	open := BrowserOpener(path, time.Minute)
+	if err := os.WriteFile(path, []byte("browser = \"nosuchbrowser\"\n[browsers]\n\"prod-*\" = \"chromium-profile "+script+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "https://signin.example/federation?Action=login&SigninToken=tray-s3cret"
+	done := make(chan error, 1)
+	go func() { done <- open(context.Background(), "prod-eu", secret) }()
+	var argv []string
+	for deadline := time.Now().Add(20 * time.Second); argv == nil; time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(out); err == nil {
+			argv = strings.Split(strings.TrimSpace(string(b)), "\n")
+		} else if time.Now().After(deadline) {
+			t.Fatal("the browser never ran")
+		}
+	}
+	if len(argv) != 2 || argv[0] != "--profile-directory=awstray-prod-eu" || !strings.HasPrefix(argv[1], "http://127.0.0.1:") || strings.Contains(argv[1], "s3cret") {
+		t.Fatalf("browser argv %q", argv)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(argv[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Location") != secret {
+		t.Fatalf("the link: %s", resp.Status)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Another profile: the browser setting.
+	if err := open(context.Background(), "dev", secret); err == nil || !strings.Contains(err.Error(), "nosuchbrowser is not installed") {
+		t.Fatalf("dev: %v", err)
 	}
 }

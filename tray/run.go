@@ -157,8 +157,8 @@ func Run(o RunOptions) error {
 		Deps: Deps{
 			Dialogs: dialogs{prompter},
 			Notify:  notifyFn,
-			Console: ConsoleOpener(m, o.Getenv, cmp.Or(o.AWSTimeout, credentials.DefaultTimeout), func(ctx context.Context, link string) error {
-				return launcher.OpenSecretURL(ctx, link, time.Minute)
+			Console: ConsoleOpener(m, o.Getenv, cmp.Or(o.AWSTimeout, credentials.DefaultTimeout), func(ctx context.Context, profile, link string) error {
+				return BrowserOpener(o.SettingsPath, time.Minute)(ctx, profile, link)
 			}),
 			Clipboard:    launcher.CopySecret,
 			StartAtLogin: func(on bool) error { return StartAtLogin(o.Exe, on) },

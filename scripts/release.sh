@@ -50,6 +50,13 @@ pkgversion() {
     echo "0.0.0~$(printf %s "$v" | tr -c 'A-Za-z0-9.' '.')$dirty"
   fi
 }
+# `release.sh pkgversion DESCRIBE…` prints the package versions and stops
+# (scripts/test-packages.sh checks how dpkg and rpm order them).
+if [[ ${1:-} == pkgversion ]]; then
+  shift
+  for v; do pkgversion "$v"; done
+  exit 0
+fi
 PKGVERSION=$(pkgversion "$VERSION")
 
 dist=dist

@@ -60,7 +60,7 @@ release:
 ## it installed, removes it and checks nothing is left; compares the .rpm's
 ## files (scripts/test-packages.sh).
 test-packages: release
-	scripts/test-packages.sh
+	VERSION=$(VERSION) scripts/test-packages.sh
 
 ## deps: the Debian packages the integration tests use (run as root).
 deps:

@@ -6,7 +6,7 @@ FUZZTIME  ?= 60s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 30x
 
-.PHONY: build run test check vet fmt-check unit fuzz bench deps
+.PHONY: build run test check vet fmt-check unit fuzz bench deps release test-packages
 
 # Static, without cgo, on Linux and Windows (systray, the keyrings and the
 # notifications need none); macOS builds need cgo and are made on macOS.
@@ -49,12 +49,26 @@ bench:
 	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
 	$(GO) test -run='^$$' -bench='AgentUnderLoad' -benchtime=1x .
 
+## release: dist/ with the linux/amd64 and linux/arm64 tarballs, .deb and
+## .rpm, the windows/amd64 zip, SHA256SUMS (checked), the Homebrew formula
+## and Scoop manifest with their checksums, and release notes from the git
+## log since the last tag (scripts/release.sh).
+release:
+	GO=$(GO) VERSION=$(VERSION) scripts/release.sh
+
+## test-packages: installs dist/'s .deb on this machine (root), checks what
+## it installed, removes it and checks nothing is left; compares the .rpm's
+## files (scripts/test-packages.sh).
+test-packages: release
+	VERSION=$(VERSION) scripts/test-packages.sh
+
 ## deps: the Debian packages the integration tests use (run as root).
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  make git ca-certificates curl dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg keyutils procps \
-	  xvfb x11-utils xclip xsel xterm xdotool zenity desktop-file-utils systemd
+	  xvfb x11-utils xclip xsel xterm xdotool zenity desktop-file-utils systemd \
+	  zip rpm
 	command -v nfpm >/dev/null || GOBIN=/usr/local/bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 	@command -v moto_server >/dev/null || python3 -c 'import moto.server' 2>/dev/null || \
 	  { echo "moto_server is missing: pip install 'moto[server]'"; exit 1; }

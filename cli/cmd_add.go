@@ -62,7 +62,7 @@ func runAdd(app *App, in addInput) error {
 	if err != nil {
 		return err
 	}
-	if err := credentials.SaveKey(st, in.profile, id, secret); err != nil {
+	if err := credentials.SaveKeyCreated(st, in.profile, id, secret, app.Now()); err != nil {
 		return err
 	}
 	added, err := awsconfig.AppendProfile(cfg.Path, in.profile, nil)

@@ -42,9 +42,12 @@ type listEntry struct {
 	StoredKey     bool   `json:"stored_key"`
 	// UnfinishedRotation: a rotate stopped before it finished and keeps the
 	// previous key aside; `awstray rotate NAME` finishes it.
-	UnfinishedRotation bool    `json:"unfinished_rotation"`
-	SessionExpiration  *string `json:"session_expiration"`
-	Error              string  `json:"error,omitempty"`
+	UnfinishedRotation bool `json:"unfinished_rotation"`
+	// KeyCreated is when the stored key was created (RFC 3339); null with
+	// no stored key, or a key stored before awstray kept the time.
+	KeyCreated        *string `json:"key_created"`
+	SessionExpiration *string `json:"session_expiration"`
+	Error             string  `json:"error,omitempty"`
 }
 
 func runList(app *App, in listInput) error {
@@ -81,6 +84,10 @@ func runList(app *App, in listInput) error {
 		ks := state[p.Name]
 		e.StoredKey = ks.StoredKey
 		e.UnfinishedRotation = ks.UnfinishedRotation
+		if !ks.KeyCreated.IsZero() {
+			c := ks.KeyCreated.UTC().Format(time.RFC3339)
+			e.KeyCreated = &c
+		}
 		if !ks.SessionExpires.IsZero() {
 			s := ks.SessionExpires.UTC().Format(time.RFC3339)
 			e.SessionExpiration = &s

@@ -45,44 +45,26 @@ func isAlnum(s string) bool {
 	return true
 }
 
-// SaveKey stores the long-term key of profile and drops the profile's cached
-// sessions, which the previous key made. An error after the key was stored
-// says so.
+// SaveKey stores the long-term key of profile, created now, and drops the
+// profile's cached sessions, which the previous key made. An error after
+// the key was stored says so.
 func SaveKey(s *keystore.Store, profile string, accessKeyID string, secret Secret) error {
-	if err := ValidateKey(accessKeyID, secret); err != nil {
-		return err
-	}
-	if err := writeKey(s, profile, Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret}); err != nil {
-		return fmt.Errorf("storing the key of profile %q: %w", profile, err)
-	}
-	if _, err := ClearSessions(s, profile); err != nil {
-		return fmt.Errorf("the key of profile %q is stored, but its cached sessions were not dropped: %w", profile, err)
-	}
-	return nil
+	return SaveKeyCreated(s, profile, accessKeyID, secret, time.Now())
 }
 
-// writeKey stores c as the long-term key of profile, sessions untouched.
-// Its error is the store's, which names the item.
-func writeKey(s *keystore.Store, profile string, c Credentials) error {
-	return s.Set(keystore.Key{Kind: keystore.KindKey, Profile: profile}, encode(c, ""), "awstray key for profile "+profile)
+// writeKey stores c, created at created (zero: unknown), as the long-term
+// key of profile, sessions untouched. Its error is the store's, which
+// names the item.
+func writeKey(s *keystore.Store, profile string, c Credentials, created time.Time) error {
+	return s.Set(keystore.Key{Kind: keystore.KindKey, Profile: profile}, encodeKey(c, created), "awstray key for profile "+profile)
 }
 
 // readKey returns the stored key of profile: a *NoKeyError when there is
 // none, an error matching keystore.ErrTimeout when the keyring does not
 // answer, and another error when the item is there but unreadable.
 func readKey(s *keystore.Store, profile string) (Credentials, error) {
-	b, err := s.Get(keystore.Key{Kind: keystore.KindKey, Profile: profile})
-	if errors.Is(err, keystore.ErrNotFound) {
-		return Credentials{}, &NoKeyError{Profile: profile}
-	}
-	if err != nil {
-		return Credentials{}, err
-	}
-	c, _, err := decode(b)
-	if err != nil {
-		return Credentials{}, fmt.Errorf("reading the key of profile %q: %w", profile, err)
-	}
-	return c, nil
+	c, _, err := readKeyCreated(s, profile)
+	return c, err
 }
 
 // keyBackup is the keyring encoding of a rotation's backup item: the key
@@ -94,16 +76,23 @@ type keyBackup struct {
 	AKID   string   `json:"a"`
 	Secret string   `json:"s"`
 	Before []string `json:"iam"`
+	// Created is when the key was created, RFC 3339; absent when unknown.
+	Created string `json:"c,omitempty"`
 }
 
 // rotationBackup is a decoded backup item.
 type rotationBackup struct {
-	key    Credentials
-	before []string
+	key     Credentials
+	created time.Time // zero: unknown
+	before  []string
 }
 
 func writeBackup(s *keystore.Store, profile string, b rotationBackup) error {
-	data, _ := json.Marshal(keyBackup{V: 1, AKID: b.key.AccessKeyID, Secret: b.key.SecretAccessKey.Reveal(), Before: b.before}) // strings always marshal
+	kb := keyBackup{V: 1, AKID: b.key.AccessKeyID, Secret: b.key.SecretAccessKey.Reveal(), Before: b.before}
+	if !b.created.IsZero() {
+		kb.Created = b.created.UTC().Format(time.RFC3339)
+	}
+	data, _ := json.Marshal(kb) // strings always marshal
 	k := keystore.Key{Kind: keystore.KindKeyBackup, Profile: profile}
 	if err := s.Set(k, data, "awstray previous key for profile "+profile+" (an unfinished rotate)"); err != nil {
 		return fmt.Errorf("keeping the old key of profile %q aside: %w", profile, err)
@@ -132,7 +121,8 @@ func readBackup(s *keystore.Store, profile string) (rotationBackup, error) {
 	if b.V != 1 || b.AKID == "" || b.Secret == "" {
 		return rotationBackup{}, fmt.Errorf("reading the previous key of profile %q: stored item has no key", profile)
 	}
-	return rotationBackup{key: Credentials{AccessKeyID: b.AKID, SecretAccessKey: NewSecret(b.Secret)}, before: b.Before}, nil
+	created, _ := time.Parse(time.RFC3339, b.Created) // unparsable: unknown
+	return rotationBackup{key: Credentials{AccessKeyID: b.AKID, SecretAccessKey: NewSecret(b.Secret)}, created: created, before: b.Before}, nil
 }
 
 func removeBackup(s *keystore.Store, profile string) error {
@@ -252,6 +242,9 @@ type KeyringState struct {
 	// UnfinishedRotation: a `rotate` stopped before it finished and kept
 	// the previous key aside; `awstray rotate PROFILE` finishes it.
 	UnfinishedRotation bool
+	// KeyCreated is when the stored key was created; zero when unknown
+	// (a key stored before awstray kept the time) or when none is stored.
+	KeyCreated time.Time
 	// SessionExpires is the expiry of the profile's valid cached session
 	// (its role session, or its base session); zero when there is none.
 	SessionExpires time.Time
@@ -269,6 +262,11 @@ func ReadKeyringState(s *keystore.Store, now time.Time) (map[string]KeyringState
 		switch k.Kind {
 		case keystore.KindKey:
 			st.StoredKey = true
+			if b, err := s.Get(k); err == nil {
+				if _, created, err := decodeKey(b); err == nil {
+					st.KeyCreated = created
+				}
+			}
 		case keystore.KindKeyBackup:
 			st.UnfinishedRotation = true
 		case keystore.KindSession, keystore.KindRole:

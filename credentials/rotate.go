@@ -136,7 +136,7 @@ func lockRotation(profile string) (unlock func(), err error) {
 // rotate makes a new key for the stored one; no backup item exists.
 func (x *rotator) rotate(ctx context.Context, rot Rotation) (Rotation, error) {
 	s := x.r.Store
-	old, err := readKey(s, x.profile)
+	old, oldCreated, err := readKeyCreated(s, x.profile)
 	if err != nil {
 		return rot, err
 	}
@@ -157,7 +157,7 @@ func (x *rotator) rotate(ctx context.Context, rot Rotation) (Rotation, error) {
 
 	// Kept aside before IAM changes, so that every later state holds a
 	// working key in the keyring and says which IAM keys the rotation made.
-	if err := writeBackup(s, x.profile, rotationBackup{key: old, before: before}); err != nil {
+	if err := writeBackup(s, x.profile, rotationBackup{key: old, created: oldCreated, before: before}); err != nil {
 		if b, rerr := readBackup(s, x.profile); rerr != nil || !sameKey(b.key, old) {
 			return rot, fmt.Errorf("%v; nothing was changed", err)
 		}
@@ -180,10 +180,14 @@ func (x *rotator) rotate(ctx context.Context, rot Rotation) (Rotation, error) {
 	}
 	rot.OldAccessKeyID, rot.NewAccessKeyID = old.AccessKeyID, *out.AccessKey.AccessKeyId
 	fresh := Credentials{AccessKeyID: rot.NewAccessKeyID, SecretAccessKey: NewSecret(*out.AccessKey.SecretAccessKey)}
+	created := x.r.now()
+	if out.AccessKey.CreateDate != nil {
+		created = *out.AccessKey.CreateDate // IAM's clock, not this machine's
+	}
 
 	serr := ValidateKey(fresh.AccessKeyID, fresh.SecretAccessKey)
 	if serr == nil {
-		serr = writeKey(s, x.profile, fresh)
+		serr = writeKey(s, x.profile, fresh, created)
 	}
 	got, gerr := readKey(s, x.profile)
 	if errors.Is(serr, keystore.ErrTimeout) && !(gerr == nil && sameKey(got, fresh)) {
@@ -302,7 +306,7 @@ func (x *rotator) resume(ctx context.Context, b *rotationBackup, backupErr error
 	if !v.storedSigns {
 		// The stored key is missing, unreadable (a torn write) or unknown
 		// to IAM; the backup signs: put it back.
-		if err := writeKey(s, x.profile, b.key); err != nil {
+		if err := writeKey(s, x.profile, b.key, b.created); err != nil {
 			if got, rerr := readKey(s, x.profile); rerr != nil || !sameKey(got, b.key) {
 				return Resumed{}, fmt.Errorf("finishing an unfinished rotation of profile %q: putting the previous key %s back: %v; nothing was deleted", x.profile, mask(b.key.AccessKeyID), err)
 			}

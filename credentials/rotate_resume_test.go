@@ -74,7 +74,7 @@ func TestRotateFinishesUnfinished(t *testing.T) {
 		e, old := env(t, "stored")
 		backup(t, e, old)
 		id, secret := e.createKey(t, old.AccessKeyID, old.SecretAccessKey)
-		if err := writeKey(e.store, "bob", Credentials{AccessKeyID: id, SecretAccessKey: secret}); err != nil {
+		if err := writeKey(e.store, "bob", Credentials{AccessKeyID: id, SecretAccessKey: secret}, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		rot, err := e.r.Rotate(ctx, "bob")
@@ -93,7 +93,7 @@ func TestRotateFinishesUnfinished(t *testing.T) {
 		e, old := env(t, "restore")
 		backup(t, e, old)
 		id, secret := e.createKey(t, old.AccessKeyID, old.SecretAccessKey)
-		if err := writeKey(e.store, "bob", Credentials{AccessKeyID: id, SecretAccessKey: secret}); err != nil {
+		if err := writeKey(e.store, "bob", Credentials{AccessKeyID: id, SecretAccessKey: secret}, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		e.deleteKey(t, id, old) // what the old rotate did to a key it had stored

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -19,6 +20,8 @@ import (
 type fakeIAM struct {
 	createErr, deleteErr error
 	keys, deleted        []string
+	created              map[string]time.Time // CreateDate of a key; none when absent
+	onList               func()               // called by ListAccessKeys, when set
 }
 
 func newFakeIAM() *fakeIAM { return &fakeIAM{keys: []string{"AKIAPLAINKEY000000000"}} }
@@ -28,7 +31,11 @@ func (f *fakeIAM) CreateAccessKey(context.Context, *iam.CreateAccessKeyInput, ..
 		return nil, f.createErr
 	}
 	f.keys = append(f.keys, "AKIANEWKEY0000000001")
-	return &iam.CreateAccessKeyOutput{AccessKey: &iamtypes.AccessKey{AccessKeyId: aws.String("AKIANEWKEY0000000001"), SecretAccessKey: aws.String("new-secret-0123456789abcdef")}}, nil
+	k := &iamtypes.AccessKey{AccessKeyId: aws.String("AKIANEWKEY0000000001"), SecretAccessKey: aws.String("new-secret-0123456789abcdef")}
+	if t, ok := f.created["AKIANEWKEY0000000001"]; ok {
+		k.CreateDate = aws.Time(t)
+	}
+	return &iam.CreateAccessKeyOutput{AccessKey: k}, nil
 }
 
 func (f *fakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInput, _ ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
@@ -41,9 +48,16 @@ func (f *fakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInpu
 }
 
 func (f *fakeIAM) ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
+	if f.onList != nil {
+		f.onList()
+	}
 	out := &iam.ListAccessKeysOutput{}
 	for _, k := range f.keys {
-		out.AccessKeyMetadata = append(out.AccessKeyMetadata, iamtypes.AccessKeyMetadata{AccessKeyId: aws.String(k)})
+		m := iamtypes.AccessKeyMetadata{AccessKeyId: aws.String(k)}
+		if t, ok := f.created[k]; ok {
+			m.CreateDate = aws.Time(t)
+		}
+		out.AccessKeyMetadata = append(out.AccessKeyMetadata, m)
 	}
 	return out, nil
 }

@@ -56,6 +56,9 @@ type Settings struct {
 	LockOnScreenLock bool `toml:"lock_on_screen_lock"`
 	// LockOnSuspend locks every profile before the machine suspends.
 	LockOnSuspend bool `toml:"lock_on_suspend"`
+	// KeyMaxAge is the age past which the tray says a stored key is due
+	// for rotation (default 90 days); written "90d" or "2160h".
+	KeyMaxAge Duration `toml:"key_max_age"`
 	// Browser opens the AWS console (`awstray login`, the tray's Open
 	// console): a command where %s stands for the URL, or a built-in mode
 	// ("firefox-container", "chromium-profile", each optionally followed by
@@ -105,6 +108,7 @@ func (s Settings) UseTerminalServer() bool { return s.TerminalServer == nil || *
 const (
 	DefaultNotifyLead       = 10 * time.Minute
 	DefaultClipboardTimeout = 60 * time.Second
+	DefaultKeyMaxAge        = 90 * 24 * time.Hour
 )
 
 // WithDefaults fills unset fields.
@@ -118,15 +122,19 @@ func (s Settings) WithDefaults() Settings {
 	if s.Dialogs == "" {
 		s.Dialogs = "auto"
 	}
+	if s.KeyMaxAge.Duration == 0 {
+		s.KeyMaxAge.Duration = DefaultKeyMaxAge
+	}
 	return s
 }
 
-// Duration is a time.Duration written as "8h" or "45m" in the file.
+// Duration is a time.Duration written as "8h" or "45m" in the file, or
+// as a whole number of days, "90d" (Go's durations stop at hours).
 type Duration struct{ time.Duration }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	v, err := parseDuration(string(b))
 	if err != nil {
 		return fmt.Errorf("%q is not a duration such as 8h or 45m", b)
 	}
@@ -135,6 +143,20 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	d.Duration = v
 	return nil
+}
+
+// maxDays keeps a number of days within a time.Duration.
+const maxDays = 100 * 365
+
+func parseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok && n != "" && !strings.ContainsAny(n, "+-") {
+		days, err := strconv.Atoi(n)
+		if err != nil || days > maxDays {
+			return 0, errors.New("not a number of days")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -283,6 +305,10 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # clipboard_timeout = "60s"
 
 # start_at_login = false
+
+# The tray says once when a stored key is older than this ("90d" or "2160h"),
+# and each profile's menu shows its key's age and offers "Rotate key…".
+# key_max_age = "90d"
 
 # Terminals opened by the tray get credentials that refresh themselves
 # (exec --server); false: plain key variables, as "awstray exec" sets them.

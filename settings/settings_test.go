@@ -39,7 +39,29 @@ func TestLoad(t *testing.T) {
 	if err != nil || !s.LockOnScreenLock || !s.LockOnSuspend {
 		t.Fatalf("lock settings: %+v %v", s, err)
 	}
+	for _, tc := range []struct {
+		content string
+		want    time.Duration
+	}{
+		{"key_max_age = \"90d\"\n", 90 * 24 * time.Hour},
+		{"key_max_age = \"2160h\"\n", 2160 * time.Hour},
+		{"key_max_age = \"1d\"\n", 24 * time.Hour},
+		{"", 0},
+	} {
+		s, err := Load(write(tc.content))
+		if err != nil || s.KeyMaxAge.Duration != tc.want {
+			t.Errorf("%q: got %v %v, want %v", tc.content, s.KeyMaxAge, err, tc.want)
+		}
+	}
+	if d := (Settings{}).WithDefaults().KeyMaxAge.Duration; d != 90*24*time.Hour {
+		t.Errorf("key_max_age defaults to %v", d)
+	}
 	for _, tc := range []struct{ content, want string }{
+		{"key_max_age = \"d\"\n", `settings.toml:1: key_max_age: "d" is not a duration such as 8h or 45m`},
+		{"key_max_age = \"-3d\"\n", `settings.toml:1: key_max_age: "-3d" is not a duration such as 8h or 45m`},
+		{"key_max_age = \"0d\"\n", `settings.toml:1: key_max_age: "0d" is not a positive duration`},
+		{"key_max_age = \"9999999d\"\n", `settings.toml:1: key_max_age: "9999999d" is not a duration such as 8h or 45m`},
+		{"key_max_age = \"1.5d\"\n", `settings.toml:1: key_max_age: "1.5d" is not a duration such as 8h or 45m`},
 		{"backend = = x\n", "settings.toml:1: "},
 		{"lock_on_suspend = 1\n", `settings.toml:1: lock_on_suspend is a number; it takes true or false`},
 		{"\n\nsession_duration = \"soon\"\n", `settings.toml:3: `},

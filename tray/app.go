@@ -103,6 +103,12 @@ type App struct {
 	// sessionSeen, set by tests before Run, hears each screen lock or
 	// suspend the loop handled and whether it locked.
 	sessionSeen func(e sessionwatch.Event, locking bool)
+	// Key ages (keyage.go): the stored keys as last read, the profiles
+	// being rotated, and the key scan's state.
+	keys                   map[string]KeyInfo
+	rotating               map[string]bool
+	keyScanning, keyRescan bool
+	keyScanned             time.Time
 }
 
 // NewApp prepares the loop; Start runs it.
@@ -178,6 +184,7 @@ func (a *App) Run(ctx context.Context) {
 	defer stop()
 	go func() { _ = a.o.Manager.Run(ctx) }()
 	go a.o.Manager.Restore(ctx, a.state.Unlocked)
+	a.scanKeys(ctx)
 
 	minute := time.NewTicker(20 * time.Second) // labels show minutes
 	defer minute.Stop()
@@ -202,10 +209,18 @@ func (a *App) Run(ctx context.Context) {
 		case <-minute.C:
 			// Labels show minutes: render when the minute turned.
 			if now := a.o.Now().Truncate(time.Minute); !now.Equal(a.renderedMinute) {
+				a.checkKeyAges()
 				a.render()
 			}
+			if a.o.Now().Sub(a.keyScanned) >= keyScanEvery {
+				a.scanKeys(ctx)
+			}
 		case <-poll.C:
+			before := a.cfgStamp
 			a.pollFiles()
+			if a.cfgStamp != before {
+				a.scanKeys(ctx) // profiles and keys added from the CLI
+			}
 		}
 	}
 }
@@ -225,6 +240,8 @@ func (a *App) render() Menu {
 		LockOnScreenLock: a.settings.LockOnScreenLock,
 		LockOnSuspend:    a.settings.LockOnSuspend,
 		SettingsErr:      a.setErr,
+		Keys:             a.keyInfos(),
+		KeyMaxAge:        a.settings.KeyMaxAge.Duration,
 	})
 	if a.o.Apply != nil {
 		a.o.Apply(m)
@@ -324,6 +341,8 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			}
 			return func() { a.remember(p, true) }
 		})
+	case IntentRotateKey:
+		a.rotateKey(ctx, p)
 	case IntentQuit:
 		if a.o.Quit != nil {
 			a.o.Quit()
@@ -483,6 +502,7 @@ func (a *App) addProfile(ctx context.Context) func() {
 	a.o.Notify(np.Name, "Profile "+np.Name+" added", "Its key is in the "+a.o.Store.Backend()+" keyring.")
 	return func() {
 		a.reloadConfig()
+		a.scanKeys(ctx)
 		a.handle(ctx, Intent{Kind: IntentUnlock, Profile: np.Name})
 	}
 }
@@ -608,6 +628,7 @@ func (a *App) reloadSettings() {
 	}
 	a.notifySettingsErr()
 	a.o.Manager.SetNotifyLead(a.settings.NotifyLead.Duration)
+	a.checkKeyAges()
 	a.render()
 }
 

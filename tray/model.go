@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
 )
 
 // IntentKind is what a click asks for.
@@ -34,6 +35,7 @@ const (
 	IntentSetting
 	IntentEditSettings
 	IntentQuit
+	IntentRotateKey
 )
 
 // Intent is a click's meaning; handlers send it and return.
@@ -89,6 +91,17 @@ type UI struct {
 	LockOnScreenLock bool
 	LockOnSuspend    bool
 	SettingsErr      string
+	// Keys is what the tray knows of each profile's stored key, by
+	// profile name; KeyMaxAge is the key_max_age setting.
+	Keys      map[string]KeyInfo
+	KeyMaxAge time.Duration
+}
+
+// KeyInfo is a profile's stored long-term key as the menu shows it.
+type KeyInfo struct {
+	Stored   bool
+	Created  time.Time // zero: unknown
+	Rotating bool      // a Rotate key… of the profile is under way
 }
 
 // Limits of the profile list.
@@ -167,7 +180,7 @@ func profileItems(s credentials.Snapshot, ui UI) []Item {
 	if len(s.Profiles) <= flatLimit {
 		items := make([]Item, 0, len(s.Profiles))
 		for _, p := range s.Profiles {
-			items = append(items, profileItem("p/"+p.Name, p, ui.Now))
+			items = append(items, withKey(profileItem("p/"+p.Name, p, ui.Now), p, ui))
 		}
 		return items
 	}
@@ -194,11 +207,11 @@ func profileItems(s credentials.Snapshot, ui UI) []Item {
 	for i := 0; i < recentSlots; i++ {
 		id := fmt.Sprintf("slot/%d", i)
 		if i < len(top) {
-			items = append(items, profileItem(id, top[i], ui.Now))
+			items = append(items, withKey(profileItem(id, top[i], ui.Now), top[i], ui))
 			continue
 		}
 		// An empty slot: the same shape, hidden.
-		empty := profileItem(id, credentials.ProfileStatus{}, ui.Now)
+		empty := withKey(profileItem(id, credentials.ProfileStatus{}, ui.Now), credentials.ProfileStatus{}, ui)
 		empty.Hidden = true
 		items = append(items, empty)
 	}
@@ -254,6 +267,43 @@ func profileItem(id string, p credentials.ProfileStatus, now time.Time) Item {
 		{ID: id + "/lock", Title: "Lock", Hidden: !held, Disabled: busy, Intent: intent(IntentLock)},
 	}
 	return it
+}
+
+// withKey adds the key's age and "Rotate key…" to a profile's submenu.
+// Both are always there, hidden when the profile has no stored key, so
+// the menu's shape does not change when a key is added or its age learnt.
+func withKey(it Item, p credentials.ProfileStatus, ui UI) Item {
+	k := ui.Keys[p.Name]
+	if p.Kind != awsconfig.KindUser {
+		k = KeyInfo{}
+	}
+	age := Item{ID: it.ID + "/keyage", Disabled: true, Hidden: true}
+	if days, ok := credentials.KeyAge(k.Created, ui.Now); ok && k.Stored {
+		age.Hidden = false
+		age.Title = fmt.Sprintf("key %d day%s old", days, plural(days))
+		age.Tooltip = "Created " + k.Created.Local().Format("2006-01-02")
+		if ui.KeyMaxAge > 0 && ui.Now.Sub(k.Created) > ui.KeyMaxAge {
+			age.Tooltip += fmt.Sprintf("; older than key_max_age (%s): rotate it", wholeDays(ui.KeyMaxAge))
+		}
+	}
+	rotate := Item{ID: it.ID + "/rotate", Title: "Rotate key…", Hidden: !k.Stored, Disabled: k.Rotating,
+		Tooltip: "Replace the stored access key with a new one, then delete the old one from IAM (as awstray rotate)",
+		Intent:  Intent{Kind: IntentRotateKey, Profile: p.Name}}
+	if k.Rotating {
+		rotate.Title = "Rotating key…"
+	}
+	it.Children = append(it.Children, age, rotate)
+	return it
+}
+
+// wholeDays shows a duration of whole days as "90 days", others as Go does.
+func wholeDays(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d%day == 0 {
+		n := int(d / day)
+		return fmt.Sprintf("%d day%s", n, plural(n))
+	}
+	return d.String()
 }
 
 // stateText is the state part of a profile's label.

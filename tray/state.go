@@ -17,6 +17,13 @@ type uiState struct {
 	Unlocked []string             `json:"unlocked"`
 	Recent   []string             `json:"recent"`
 	Used     map[string]time.Time `json:"used,omitempty"`
+	// KeyAgeTold: the profiles whose key the tray said is past
+	// key_max_age, each with that key's creation time, so that a restart
+	// does not say it again and a new key is told about afresh.
+	KeyAgeTold map[string]time.Time `json:"key_age_told,omitempty"`
+	// KeyCreatedAsked: when IAM was last asked when a profile's key was
+	// created, so that it is asked at most once a day.
+	KeyCreatedAsked map[string]time.Time `json:"key_created_asked,omitempty"`
 }
 
 const recentMax = 10

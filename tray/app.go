@@ -76,6 +76,9 @@ type Options struct {
 	// PollEvery is how often the config and settings files are looked at
 	// (default 2 s).
 	PollEvery time.Duration
+	// AWSTimeout bounds each AWS call the tray makes itself (key age,
+	// Rotate key…); zero: credentials.DefaultTimeout.
+	AWSTimeout time.Duration
 	Deps
 }
 

@@ -78,7 +78,7 @@ func (a *App) readKeys(ctx context.Context, cfg *awsconfig.Config, now time.Time
 		return keys, nil
 	}
 	var tried []string
-	r := &credentials.Resolver{Config: cfg, Store: a.o.Store, Getenv: a.o.Getenv}
+	r := &credentials.Resolver{Config: cfg, Store: a.o.Store, Getenv: a.o.Getenv, Options: credentials.Options{Timeout: a.o.AWSTimeout}}
 	for name, k := range keys {
 		if !k.Created.IsZero() || now.Sub(asked[name]) < keyAskEvery {
 			continue
@@ -182,7 +182,7 @@ func (a *App) rotate(ctx context.Context, cfg *awsconfig.Config, p string) {
 		a.o.Notify(p, "Rotating the key of "+p+" failed", "no AWS config loaded")
 		return
 	}
-	r := &credentials.Resolver{Config: cfg, Store: a.o.Store, Getenv: a.o.Getenv,
+	r := &credentials.Resolver{Config: cfg, Store: a.o.Store, Getenv: a.o.Getenv, Options: credentials.Options{Timeout: a.o.AWSTimeout},
 		MFA: func(ctx context.Context, profile, serial string) (string, error) {
 			if proc := credentials.MFAProcess(cfg, profile); proc != "" {
 				return credentials.RunMFAProcess(ctx, profile, proc)

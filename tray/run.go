@@ -145,6 +145,7 @@ func Run(o RunOptions) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	app = newTrayApp(o, Options{
+		AWSTimeout:   o.AWSTimeout,
 		Manager:      m,
 		Store:        o.Store,
 		ConfigPath:   o.ConfigPath,

@@ -3,6 +3,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -181,6 +182,11 @@ func validate(s *Settings, lines []string) []Problem {
 		bad("dialogs", fmt.Sprintf("dialogs %q is not one of auto, zenity, kdialog, osascript, powershell, ykman", s.Dialogs))
 		s.Dialogs = ""
 	}
+	for _, pat := range s.GuardedProfiles {
+		if _, err := path.Match(pat, ""); err != nil {
+			bad("guarded_profiles", fmt.Sprintf("guarded_profiles: %q is not a valid pattern", pat))
+		}
+	}
 	if s.Dialogs == "ykman" && s.YkmanAccount == "" {
 		bad("dialogs", `dialogs = "ykman" needs ykman_account`)
 		s.Dialogs = ""
@@ -196,6 +202,9 @@ func tomlType(t reflect.Type) string {
 	if t.Kind() == reflect.Bool {
 		return "Bool"
 	}
+	if t.Kind() == reflect.Slice {
+		return "Array"
+	}
 	return "String" // strings, and durations written as "8h"
 }
 
@@ -205,6 +214,8 @@ func takes(t reflect.Type) string {
 		return `a duration in quotes, such as "45m"`
 	case tomlType(t) == "Bool":
 		return "true or false"
+	case tomlType(t) == "Array":
+		return `a list of strings in quotes, such as ["prod*"]`
 	}
 	return "a string in quotes"
 }

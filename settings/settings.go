@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +57,41 @@ type Settings struct {
 	LockOnScreenLock bool `toml:"lock_on_screen_lock"`
 	// LockOnSuspend locks every profile before the machine suspends.
 	LockOnSuspend bool `toml:"lock_on_suspend"`
+	// GuardedProfiles are glob patterns (path.Match: * ? [a-z]) of the
+	// profiles whose every new consumer needs a yes from the person.
+	GuardedProfiles []string `toml:"guarded_profiles"`
+	// GuardRemember is how long a yes holds for the same terminal session.
+	GuardRemember Duration `toml:"guard_remember"`
+}
+
+// DefaultGuardRemember is how long a yes for a guarded profile holds for
+// the terminal session it was given to.
+const DefaultGuardRemember = 15 * time.Minute
+
+// Guarded reports whether profile matches one of GuardedProfiles. The
+// tray and the CLI both ask here, so they never disagree on a profile.
+func (s Settings) Guarded(profile string) bool {
+	for _, pat := range s.GuardedProfiles {
+		if ok, err := path.Match(pat, profile); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+// GuardExact reports whether profile is itself in GuardedProfiles (not
+// only matched by a pattern): what the menu's toggle can remove.
+func (s Settings) GuardExact(profile string) bool {
+	return slices.Contains(s.GuardedProfiles, profile)
+}
+
+// QuoteList makes a TOML array of basic strings.
+func QuoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = Quote(it)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // UseTerminalServer reports TerminalServer, true when unset.
@@ -76,6 +113,9 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.Dialogs == "" {
 		s.Dialogs = "auto"
+	}
+	if s.GuardRemember.Duration == 0 {
+		s.GuardRemember.Duration = DefaultGuardRemember
 	}
 	return s
 }
@@ -251,6 +291,12 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # (sessions are forgotten: unlocking again needs MFA).
 # lock_on_screen_lock = false
 # lock_on_suspend = false
+
+# Profiles whose every new use (exec, export, credential-process, the first
+# fetch of an exec --server endpoint) needs a yes in the tray: glob patterns.
+# guarded_profiles = ["prod*", "*-admin"]
+# How long a yes holds for the same terminal session.
+# guard_remember = "15m"
 
 # MFA dialogs: auto, zenity, kdialog, osascript, powershell, ykman (with ykman_account).
 # dialogs = "auto"

@@ -13,6 +13,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/internal/usage"
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray/sessionwatch"
@@ -57,6 +58,7 @@ type Deps struct {
 type TerminalChoice struct {
 	Emulator string // the terminal setting: a name or a path; "" finds one
 	Server   bool   // run `awstray exec --server`
+	Guarded  bool   // the profile is guarded: the title says so
 }
 
 // Options set up an App.
@@ -76,6 +78,12 @@ type Options struct {
 	// PollEvery is how often the config and settings files are looked at
 	// (default 2 s).
 	PollEvery time.Duration
+	// Usage is the usage record "Recent use" shows and the console's
+	// sign-ins go to; nil: none.
+	Usage *usage.Log
+	// OnSettings hears the settings each time the loop (re)loads them:
+	// the agent's guard reads them off the loop.
+	OnSettings func(settings.Settings)
 	Deps
 }
 
@@ -100,6 +108,8 @@ type App struct {
 	// agent, a config edit — and a restarted tray holds the same profiles.
 	heldSeen map[string]bool
 	sessions chan sessionwatch.Event
+	// used wakes the loop (1-buffered) when the usage record grew.
+	used chan struct{}
 	// sessionSeen, set by tests before Run, hears each screen lock or
 	// suspend the loop handled and whether it locked.
 	sessionSeen func(e sessionwatch.Event, locking bool)
@@ -128,6 +138,7 @@ func NewApp(o Options) *App {
 		settings: o.Settings.WithDefaults(),
 		menus:    make(chan Menu, 1),
 		sessions: make(chan sessionwatch.Event, 16),
+		used:     make(chan struct{}, 1),
 	}
 	if o.SettingsErr != nil {
 		a.setErr = o.SettingsErr.Error()
@@ -159,6 +170,15 @@ func (a *App) OnSession(e sessionwatch.Event) {
 		// machine awake for it would not help either.
 		a.o.Log.Warn("a screen lock or suspend was not handled: the tray is busy", "reason", e.Reason.String())
 		e.Done()
+	}
+}
+
+// UsageChanged tells the loop that the usage record grew, so "Recent
+// use" shows it. It never blocks.
+func (a *App) UsageChanged() {
+	select {
+	case a.used <- struct{}{}:
+	default:
 	}
 }
 
@@ -199,6 +219,8 @@ func (a *App) Run(ctx context.Context) {
 			f()
 		case e := <-a.sessions:
 			a.sessionEvent(ctx, e)
+		case <-a.used:
+			a.render()
 		case <-minute.C:
 			// Labels show minutes: render when the minute turned.
 			if now := a.o.Now().Truncate(time.Minute); !now.Equal(a.renderedMinute) {
@@ -225,6 +247,9 @@ func (a *App) render() Menu {
 		LockOnScreenLock: a.settings.LockOnScreenLock,
 		LockOnSuspend:    a.settings.LockOnSuspend,
 		SettingsErr:      a.setErr,
+		Guarded:          a.guarded(),
+		GuardedExact:     a.guardedExact(),
+		RecentUse:        a.recentUse(),
 	})
 	if a.o.Apply != nil {
 		a.o.Apply(m)
@@ -236,6 +261,50 @@ func (a *App) render() Menu {
 	}
 	a.menus <- m
 	return m
+}
+
+// guarded is which profiles the settings guard.
+func (a *App) guarded() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range a.snap.Profiles {
+		if a.settings.Guarded(p.Name) {
+			m[p.Name] = true
+		}
+	}
+	return m
+}
+
+// guardedExact is which profiles guarded_profiles names as they are.
+func (a *App) guardedExact() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range a.settings.GuardedProfiles {
+		m[n] = true
+	}
+	return m
+}
+
+func (a *App) recentUse() []usage.Record {
+	if a.o.Usage == nil {
+		return nil
+	}
+	return a.o.Usage.Last(recentSlotsUse)
+}
+
+// toggleGuard adds the profile to guarded_profiles, or takes it out.
+func (a *App) toggleGuard(p string) {
+	list := slices.Clone(a.settings.GuardedProfiles)
+	if slices.Contains(list, p) {
+		list = slices.DeleteFunc(list, func(n string) bool { return n == p })
+	} else if a.settings.Guarded(p) {
+		return // a pattern guards it: the menu shows the toggle disabled
+	} else {
+		list = append(list, p)
+	}
+	if err := settings.Set(a.o.SettingsPath, "guarded_profiles", settings.QuoteList(list)); err != nil {
+		a.o.Notify("settings", "Cannot save the setting", err.Error())
+		return
+	}
+	a.reloadSettings()
 }
 
 func (a *App) exportFormat() string {
@@ -272,8 +341,10 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			}
 			return func() { a.remember(p, true) }
 		})
+	case IntentGuard:
+		a.toggleGuard(p)
 	case IntentOpenTerminal:
-		choice := TerminalChoice{Emulator: a.settings.Terminal, Server: a.settings.UseTerminalServer()}
+		choice := TerminalChoice{Emulator: a.settings.Terminal, Server: a.settings.UseTerminalServer(), Guarded: a.settings.Guarded(p)}
 		a.background(ctx, func(ctx context.Context) func() {
 			if err := a.o.Terminal(ctx, p, choice); err != nil {
 				a.o.Notify(p, "Cannot open a terminal for "+p, err.Error())
@@ -318,7 +389,9 @@ func (a *App) handle(ctx context.Context, in Intent) {
 				return nil
 			}
 			// The errors name no secret: console and launcher word them so.
-			if err := a.o.Console(ctx, p); err != nil && !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {
+			err := a.o.Console(ctx, p)
+			a.recordConsole(p, err)
+			if err != nil && !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {
 				a.o.Notify(p, "Cannot open the AWS console for "+p, err.Error())
 				return nil
 			}
@@ -329,6 +402,30 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			a.o.Quit()
 		}
 	}
+}
+
+// recordConsole puts a console sign-in from the menu in the usage record:
+// the tray itself is the asker. Safe off the loop.
+func (a *App) recordConsole(p string, err error) {
+	if a.o.Usage == nil {
+		return
+	}
+	exe, _ := os.Executable()
+	r := usage.Record{Time: a.o.Now(), Profile: p, Op: usage.OpConsole, PID: os.Getpid(), Exe: exe, Outcome: usage.Served}
+	var le *credentials.LockedError
+	switch {
+	case err == nil:
+	case errors.Is(err, credentials.ErrCancelled), errors.Is(err, context.Canceled):
+		return // nothing was delivered, nobody refused
+	case errors.As(err, &le):
+		r.Outcome = usage.Locked
+	default:
+		r.Outcome, r.Error = usage.Error, err.Error()
+	}
+	if err := a.o.Usage.Add(r); err != nil {
+		a.o.Log.Warn("writing the usage record", "err", err)
+	}
+	a.UsageChanged()
 }
 
 // lockAll locks every profile; reason ("screen locked", "suspend") is
@@ -607,6 +704,9 @@ func (a *App) reloadSettings() {
 		a.setErr = err.Error() // unreadable: the last settings stay
 	}
 	a.notifySettingsErr()
+	if a.o.OnSettings != nil {
+		a.o.OnSettings(a.settings)
+	}
 	a.o.Manager.SetNotifyLead(a.settings.NotifyLead.Duration)
 	a.render()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/single"
+	"github.com/awstray/awstray/internal/usage"
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray/notify"
@@ -144,7 +146,16 @@ func Run(o RunOptions) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The usage record lives beside the tray's state file.
+	var usagePath string
+	if sp := StatePath(o.Getenv); sp != "" {
+		usagePath = filepath.Join(filepath.Dir(sp), usage.FileName)
+	}
+	usageLog := usage.NewLog(usagePath)
+	grd := newGuard(prompter.Confirm, o.Settings, time.Now)
 	app = newTrayApp(o, Options{
+		Usage:        usageLog,
+		OnSettings:   grd.setSettings,
 		Manager:      m,
 		Store:        o.Store,
 		ConfigPath:   o.ConfigPath,
@@ -181,7 +192,16 @@ func Run(o RunOptions) error {
 		notifyFn("agent", "The CLI cannot reach this tray", err.Error())
 	} else {
 		go func() {
-			if err := agent.Serve(ctx, l, newAgentBackend(ctx, m, notifyFn), o.Log); err != nil {
+			b := newAgentBackend(ctx, m, notifyFn)
+			b.guard = grd
+			b.recs = usageLog.Records
+			b.record = func(r usage.Record) {
+				if err := usageLog.Add(r); err != nil {
+					o.Log.Warn("writing the usage record", "err", err)
+				}
+				app.UsageChanged()
+			}
+			if err := agent.Serve(ctx, l, b, o.Log); err != nil {
 				o.Log.Warn("the agent stopped", "err", err)
 			}
 		}()
@@ -265,6 +285,9 @@ func openTerminal(ctx context.Context, exe string, getenv func(string) string, p
 		return err
 	}
 	t.Title = "awstray: " + profile
+	if choice.Guarded {
+		t.Title += " (guarded)"
+	}
 	// The terminal runs awstray exec, which asks the tray for the
 	// credentials: no secret in the emulator's argv or environment. With
 	// --server, programs in it refresh their credentials from the tray as

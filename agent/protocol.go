@@ -59,6 +59,7 @@ const (
 	CommandExec              = "exec"
 	CommandExport            = "export"
 	CommandCredentialProcess = "credential-process"
+	CommandConsole           = "console" // awstray login: a console sign-in
 )
 
 // maxProgram bounds Request.Program: a file name.
@@ -240,7 +241,7 @@ func decodeCommand(raw json.RawMessage) string {
 		return ""
 	}
 	switch c {
-	case CommandExec, CommandExport, CommandCredentialProcess:
+	case CommandExec, CommandExport, CommandCredentialProcess, CommandConsole:
 		return c
 	}
 	return ""

@@ -55,6 +55,7 @@ terminal gets credentials without a prompt.`,
 		newRotateCmd(app),
 		newImportCmd(app),
 		newLoginCmd(app),
+		newLogCmd(app),
 	)
 	return root
 }

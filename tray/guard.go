@@ -28,6 +28,7 @@ type guard struct {
 	// confirm shows the yes/no question: true for yes.
 	confirm func(ctx context.Context, title, text string) (bool, error)
 	now     func() time.Time
+	timeout time.Duration // guardTimeout; tests shorten it
 	// set is the settings as the loop last loaded them: the agent's
 	// goroutines read it, the loop replaces it.
 	set atomic.Pointer[settings.Settings]
@@ -40,7 +41,7 @@ type guard struct {
 }
 
 func newGuard(confirm func(ctx context.Context, title, text string) (bool, error), s settings.Settings, now func() time.Time) *guard {
-	g := &guard{confirm: confirm, now: now, byTerminal: map[string]time.Time{}, byProcess: map[string]bool{}}
+	g := &guard{confirm: confirm, now: now, timeout: guardTimeout, byTerminal: map[string]time.Time{}, byProcess: map[string]bool{}}
 	g.setSettings(s)
 	return g
 }
@@ -67,7 +68,7 @@ func (g *guard) check(ctx context.Context, req agent.Request, peer usage.Peer) e
 	if g.remembered(req.Profile, peer, s.GuardRemember.Duration) {
 		return nil // a yes given while this one waited
 	}
-	actx, cancel := context.WithTimeout(ctx, guardTimeout)
+	actx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	title, text := guardQuestion(req, peer)
 	yes, err := g.confirm(actx, title, text)

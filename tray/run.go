@@ -146,12 +146,7 @@ func Run(o RunOptions) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The usage record lives beside the tray's state file.
-	var usagePath string
-	if sp := StatePath(o.Getenv); sp != "" {
-		usagePath = filepath.Join(filepath.Dir(sp), usage.FileName)
-	}
-	usageLog := usage.NewLog(usagePath)
+	usageLog := usage.NewLog(UsagePath(o.Getenv))
 	grd := newGuard(prompter.Confirm, o.Settings, time.Now)
 	app = newTrayApp(o, Options{
 		Usage:        usageLog,
@@ -267,6 +262,16 @@ func Run(o RunOptions) error {
 	}, cleanup)
 	cleanup() // macOS never calls onExit
 	return nil
+}
+
+// UsagePath is the usage record's file, beside the tray's state file; ""
+// when there is no state folder.
+func UsagePath(getenv func(string) string) string {
+	sp := StatePath(getenv)
+	if sp == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(sp), usage.FileName)
 }
 
 // newTrayApp is NewApp with the real terminal (openTerminal).

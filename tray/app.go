@@ -84,6 +84,9 @@ type Options struct {
 	// OnSettings hears the settings each time the loop (re)loads them:
 	// the agent's guard reads them off the loop.
 	OnSettings func(settings.Settings)
+	// OnLockAll runs after every Lock all (the menu, a screen lock, a
+	// suspend): the guard forgets its yeses with the sessions.
+	OnLockAll func()
 	Deps
 }
 
@@ -434,6 +437,9 @@ func (a *App) recordConsole(p string, err error) {
 func (a *App) lockAll(ctx context.Context, reason string, after func()) {
 	a.background(ctx, func(context.Context) func() {
 		err := a.o.Manager.LockAll()
+		if a.o.OnLockAll != nil {
+			a.o.OnLockAll()
+		}
 		after()
 		if err != nil {
 			a.o.Notify("lockall", "Locking left sessions in the keyring", err.Error())

@@ -151,6 +151,7 @@ func Run(o RunOptions) error {
 	app = newTrayApp(o, Options{
 		Usage:        usageLog,
 		OnSettings:   grd.setSettings,
+		OnLockAll:    grd.forget,
 		Manager:      m,
 		Store:        o.Store,
 		ConfigPath:   o.ConfigPath,

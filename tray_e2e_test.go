@@ -175,7 +175,7 @@ func TestTrayEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2 profiles, all locked", "dev — locked", "admin — locked", "Add profile…", "Lock all", "Settings", "Quit"}
+	want := []string{"2 profiles, all locked", "dev — locked", "admin — locked", "Add profile…", "Lock all", "Recent use", "Settings", "Quit"}
 	if got := m.Labels(); !slices.Equal(got, want) {
 		t.Fatalf("top level:\n got %q\nwant %q", got, want)
 	}

@@ -291,6 +291,20 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"v":1,"op":"credentials","profile":"dev","purpose":"SERVER"}`, Request{V: 1, Op: OpCredentials, Profile: "dev"}, ""},
 		// It means something for credentials only.
 		{`{"v":1,"op":"unlock","profile":"dev","purpose":"server"}`, Request{V: 1, Op: OpUnlock, Profile: "dev"}, ""},
+		// Who asks: a known command, and for exec a plain file name.
+		{`{"v":1,"op":"credentials","profile":"p","command":"exec","program":"terraform"}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandExec, Program: "terraform"}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"export","program":"terraform"}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandExport}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"credential-process"}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandCredentialProcess}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"rm -rf","program":"x"}`, Request{V: 1, Op: OpCredentials, Profile: "p"}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":["exec"],"program":7}`, Request{V: 1, Op: OpCredentials, Profile: "p"}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"exec","program":"/usr/bin/env"}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandExec}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"exec","program":"a\nb"}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandExec}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"exec","program":".."}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandExec}, ""},
+		{`{"v":1,"op":"credentials","profile":"p","command":"exec","program":"` + strings.Repeat("a", 256) + `"}`, Request{V: 1, Op: OpCredentials, Profile: "p", Command: CommandExec}, ""},
+		// The pid is the system's, never the line's.
+		{`{"v":1,"op":"credentials","profile":"p","PeerPID":1}`, Request{V: 1, Op: OpCredentials, Profile: "p"}, ""},
+		{`{"v":1,"op":"unlock","profile":"p","command":"exec","program":"x"}`, Request{V: 1, Op: OpUnlock, Profile: "p"}, ""},
+		{`{"v":1,"op":"log"}`, Request{V: 1, Op: OpLog}, ""},
 		{`{"v":1,"op":"lock"}`, Request{}, CodeBadRequest},
 		{`{"v":3,"op":"lock"}`, Request{}, CodeUnsupportedVersion},
 		{`{"v":1,"op":"PING"}`, Request{}, CodeBadRequest},

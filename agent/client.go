@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // Client is a connection to the agent. It is safe for concurrent use;
@@ -73,6 +74,22 @@ func (c *Client) Ping(ctx context.Context) error {
 // (CodeLocked, CodeCancelled, CodeMFARequired, CodeUnknownProfile, ...).
 func (c *Client) Credentials(ctx context.Context, profile string, interactive bool) (credentials.Credentials, error) {
 	return c.credentials(ctx, Request{Op: OpCredentials, Profile: profile, Interactive: interactive})
+}
+
+// CredentialsAs is Credentials saying who asks: command (CommandExec, …)
+// and, for exec, program, the base name of what it runs. A guarded
+// profile shows them to the person, who may refuse (CodeRefused).
+func (c *Client) CredentialsAs(ctx context.Context, profile string, interactive bool, command, program string) (credentials.Credentials, error) {
+	return c.credentials(ctx, Request{Op: OpCredentials, Profile: profile, Interactive: interactive, Command: command, Program: program})
+}
+
+// Usage returns the tray's usage record, oldest first.
+func (c *Client) Usage(ctx context.Context) ([]usage.Record, error) {
+	resp, err := c.do(ctx, Request{Op: OpLog})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Usage, nil
 }
 
 // ServerCredentials returns the profile's credentials for a running

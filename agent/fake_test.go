@@ -13,6 +13,7 @@ import (
 
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // The fake backend's secrets: no response may carry them unless it
@@ -96,6 +97,8 @@ func (b *fakeBackend) Credentials(ctx context.Context, req Request) (credentials
 		return credentials.Credentials{}, errors.New("assuming role:\n  AccessDenied\tnot allowed")
 	case "empty":
 		return credentials.Credentials{}, nil
+	case "guarded":
+		return credentials.Credentials{}, fmt.Errorf("asking the person: %w", &RefusedError{Profile: profile})
 	case "wait":
 		if b.wait {
 			return credentials.Credentials{}, b.block(ctx)
@@ -115,6 +118,17 @@ func (b *fakeBackend) Credentials(ctx context.Context, req Request) (credentials
 		}
 	}
 	return credentials.Credentials{}, &awsconfig.UnknownProfileError{Name: profile, Suggestion: "dev"}
+}
+
+// Usage makes fakeBackend a UsageSource: one record per profile asked.
+func (b *fakeBackend) Usage() []usage.Record {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []usage.Record
+	for _, r := range b.asked {
+		out = append(out, usage.Record{Time: fakeExpiry, Profile: r.Profile, Op: r.Command, PID: r.PeerPID, Program: r.Program, Outcome: usage.Served})
+	}
+	return out
 }
 
 func (b *fakeBackend) block(ctx context.Context) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,9 @@ var seedLines = []string{
 	`{"v":1,"op":"unlock","profile":"cancel"}`,
 	`{"v":1,"op":"lock","profile":"dev"}`,
 	`{"v":1,"op":"credentials","profile":"dev","purpose":"server"}`,
+	`{"v":1,"op":"credentials","profile":"dev","command":"exec","program":"terraform"}`,
+	`{"v":1,"op":"credentials","profile":"dev","command":"export","program":"a/b"}`,
+	`{"v":1,"op":"log"}`,
 	`{"v":1,"op":"credentials","profile":"locked","interactive":true,"purpose":"server"}`,
 	`{"v":1,"op":"credentials","profile":"dev","purpose":["server"]}`,
 	`{"v":2,"op":"ping"}`,
@@ -55,7 +59,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("accepted version %d", req.V)
 		}
 		switch req.Op {
-		case OpPing, OpList:
+		case OpPing, OpList, OpLog:
 		case OpCredentials, OpUnlock, OpLock:
 			if req.Profile == "" || len(req.Profile) > maxProfileName {
 				t.Fatalf("accepted %s with profile of %d bytes", req.Op, len(req.Profile))
@@ -68,6 +72,12 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("accepted purpose %q for %s", req.Purpose, req.Op)
 		case req.Purpose == PurposeServer && req.Interactive:
 			t.Fatal("a server fetch came out interactive")
+		case req.PeerPID != 0:
+			t.Fatal("a pid came from the line")
+		case req.Command != "" && (req.Op != OpCredentials || decodeCommand(json.RawMessage(strconv.Quote(req.Command))) != req.Command):
+			t.Fatalf("accepted command %q for %s", req.Command, req.Op)
+		case req.Program != "" && (req.Command != CommandExec || strings.ContainsAny(req.Program, "/\\\n\r\x00") || len(req.Program) > maxProgram):
+			t.Fatalf("accepted program %q for command %q", req.Program, req.Command)
 		}
 		// What it accepts survives a round trip.
 		b, err := json.Marshal(req)

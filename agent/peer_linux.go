@@ -25,3 +25,16 @@ func peerUID(c net.Conn) (int, error) {
 	}
 	return int(cred.Uid), nil
 }
+
+// peerPID is the PID of the process at the other end of c, or 0 when the
+// system does not say (SO_PEERCRED: the process that connected).
+func peerPID(c net.Conn) int {
+	var cred *unix.Ucred
+	var gerr error
+	if err := rawControl(c, func(fd uintptr) {
+		cred, gerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil || gerr != nil {
+		return 0
+	}
+	return int(cred.Pid)
+}

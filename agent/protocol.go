@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // Version is the protocol version this package speaks.
@@ -37,6 +38,7 @@ const (
 	OpCredentials = "credentials" // a profile's credentials
 	OpUnlock      = "unlock"      // unlock a profile (the tray may show a dialog)
 	OpLock        = "lock"        // forget a profile's credentials
+	OpLog         = "log"         // the usage record: the tray's last deliveries
 )
 
 // The codes of a failed Response, for programs; Response.Error is for people.
@@ -48,8 +50,20 @@ const (
 	CodeSignInRequired     = "sign_in_required"    // renewing needs an IAM Identity Center sign-in and nobody may be asked
 	CodeBadRequest         = "bad_request"         // the request line is not a valid request
 	CodeUnsupportedVersion = "unsupported_version" // the request's version is not Version
+	CodeRefused            = "refused"             // a guarded profile the person refused in the tray, or did not answer for
 	CodeError              = "error"               // anything else
 )
+
+// The commands a credentials Request may name as Command.
+const (
+	CommandExec              = "exec"
+	CommandExport            = "export"
+	CommandCredentialProcess = "credential-process"
+	CommandConsole           = "console" // awstray login: a console sign-in
+)
+
+// maxProgram bounds Request.Program: a file name.
+const maxProgram = 255
 
 // PurposeServer, as a credentials Request's Purpose, marks a fetch by a
 // running `exec --server` endpoint for the programs in a terminal. Such a
@@ -69,6 +83,17 @@ type Request struct {
 	// an older tray ignores it, and DecodeRequest drops a value it does not
 	// know, of any JSON type, rather than refusing the request.
 	Purpose string `json:"purpose,omitempty"`
+	// Command is the CLI command that asks (CommandExec, …) and Program,
+	// for exec, the base name of the program it is about to run — never
+	// its arguments, which may hold secrets. Both are for the person who
+	// confirms a guarded profile and for the usage record. Added within
+	// version 1 like Purpose: DecodeRequest drops a value it does not
+	// know, or a Program that is not a plain file name.
+	Command string `json:"command,omitempty"`
+	Program string `json:"program,omitempty"`
+	// PeerPID is the asking process as the system reports it (0:
+	// unknown); the server sets it, it never comes from the line.
+	PeerPID int `json:"-"`
 }
 
 // Response is the server's answer to one Request. A failure has OK false,
@@ -80,6 +105,16 @@ type Response struct {
 	Error       string        `json:"error,omitempty"` // one line, never a secret
 	Credentials *Creds        `json:"credentials,omitempty"`
 	Profiles    []ProfileInfo `json:"profiles,omitempty"`
+	// Usage answers OpLog: the records in the tray's memory, oldest first.
+	Usage []usage.Record `json:"usage,omitempty"`
+}
+
+// RefusedError is a guarded profile's credentials the person refused in
+// the tray (Deny, or no answer in time). Its message is what the CLI says.
+type RefusedError struct{ Profile string }
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("credentials for profile %q were refused in the tray", e.Profile)
 }
 
 // Creds is credentials on the wire. Formatting it with fmt or slog prints
@@ -154,6 +189,8 @@ func DecodeRequest(line []byte) (Request, error) {
 	var wire struct {
 		Request
 		Purpose json.RawMessage `json:"purpose"`
+		Command json.RawMessage `json:"command"`
+		Program json.RawMessage `json:"program"`
 	}
 	if err := json.Unmarshal(line, &wire); err != nil {
 		return Request{}, &Error{Code: CodeBadRequest, Message: "request is not valid: " + jsonErrorKind(err)}
@@ -166,7 +203,14 @@ func DecodeRequest(line []byte) (Request, error) {
 			req.Purpose = p
 			req.Interactive = false // whatever the line says: see PurposeServer
 		}
+		req.Command, req.Program = decodeCommand(wire.Command), ""
+		if req.Command == CommandExec {
+			req.Program = decodeProgram(wire.Program)
+		}
+	} else {
+		req.Command, req.Program = "", ""
 	}
+	req.PeerPID = 0
 	switch {
 	case req.V == 0:
 		return Request{}, &Error{Code: CodeBadRequest, Message: "request has no protocol version"}
@@ -174,7 +218,7 @@ func DecodeRequest(line []byte) (Request, error) {
 		return Request{}, &Error{Code: CodeUnsupportedVersion, Message: fmt.Sprintf("protocol version %d is not supported (this agent speaks %d)", req.V, Version)}
 	}
 	switch req.Op {
-	case OpPing, OpList:
+	case OpPing, OpList, OpLog:
 	case OpCredentials, OpUnlock, OpLock:
 		if req.Profile == "" {
 			return Request{}, &Error{Code: CodeBadRequest, Message: "request names no profile"}
@@ -188,6 +232,35 @@ func DecodeRequest(line []byte) (Request, error) {
 		return Request{}, &Error{Code: CodeBadRequest, Message: "unknown op"}
 	}
 	return req, nil
+}
+
+// decodeCommand is a known Command, or "".
+func decodeCommand(raw json.RawMessage) string {
+	var c string
+	if json.Unmarshal(raw, &c) != nil {
+		return ""
+	}
+	switch c {
+	case CommandExec, CommandExport, CommandCredentialProcess, CommandConsole:
+		return c
+	}
+	return ""
+}
+
+// decodeProgram is a Program that is a plain file name — no path, no
+// control character, bounded — or "". It is shown to the person in a
+// dialog and kept in the record, so nothing else gets through.
+func decodeProgram(raw json.RawMessage) string {
+	var p string
+	if json.Unmarshal(raw, &p) != nil || p == "" || p == "." || p == ".." || len(p) > maxProgram || !utf8.ValidString(p) {
+		return ""
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return ""
+		}
+	}
+	return p
 }
 
 // jsonErrorKind names a JSON error without quoting the input.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // Backend is what the agent serves; the tray adapts its credentials.Manager.
@@ -32,6 +33,12 @@ type Backend interface {
 	Lock(profile string) error
 	// Profiles lists the profiles and their states.
 	Profiles() []ProfileInfo
+}
+
+// UsageSource is a Backend that keeps the usage record, for OpLog; a
+// Backend without it answers OpLog with no records.
+type UsageSource interface {
+	Usage() []usage.Record
 }
 
 // Timeouts of the server; variables so that tests can shorten them.
@@ -87,6 +94,7 @@ type conn struct {
 	waitingSince time.Time // since when it waits for a request line; zero while one is handled
 	evicted      bool      // closed to make room: its read deadline is in the past
 	closing      bool      // evicted and not yet gone nor handling a request that came in time
+	pid          int       // the peer's process, as the system reports it; 0: unknown. Set before serveConn.
 }
 
 // serve is Serve with the server's settings made.
@@ -145,6 +153,7 @@ func (s *server) serve(ctx context.Context, l net.Listener) error {
 				log.Warn("agent: refused a connection", "err", err)
 				return
 			}
+			cs.pid = peerPID(c)
 			s.serveConn(ctx, cs)
 		}()
 	}
@@ -319,6 +328,7 @@ func (s *server) serveConn(ctx context.Context, cs *conn) {
 		if err != nil {
 			resp = errorResponse(err)
 		} else {
+			req.PeerPID = cs.pid
 			resp = s.handle(ctx, c, r, req)
 		}
 		s.log.Debug("agent request", "op", req.Op, "profile", req.Profile, "interactive", req.Interactive,
@@ -336,6 +346,12 @@ func (s *server) handle(ctx context.Context, c net.Conn, r *bufio.Reader, req Re
 		return Response{V: Version, OK: true}
 	case OpList:
 		return Response{V: Version, OK: true, Profiles: s.b.Profiles()}
+	case OpLog:
+		resp := Response{V: Version, OK: true}
+		if u, ok := s.b.(UsageSource); ok {
+			resp.Usage = u.Usage()
+		}
+		return resp
 	case OpLock:
 		if err := s.b.Lock(req.Profile); err != nil {
 			return errorResponse(err)
@@ -429,11 +445,16 @@ func errorResponse(err error) Response {
 	var (
 		ae *Error
 		le *credentials.LockedError
+		re *RefusedError
 		ue *awsconfig.UnknownProfileError
 	)
 	switch {
 	case errors.As(err, &ae):
 		resp.Code = ae.Code
+	case errors.As(err, &re):
+		// The refusal says it all; what the tray did around it does not
+		// help the person at the terminal.
+		resp.Code, resp.Error = CodeRefused, re.Error()
 	case errors.As(err, &ue):
 		resp.Code = CodeUnknownProfile
 	case errors.As(err, &le):

@@ -13,10 +13,10 @@ import (
 // fails at once; a hung tray must not hang the CLI.
 const agentDialTimeout = 2 * time.Second
 
-// fromAgent asks the tray for the profile's credentials. ok is false when
+// fromAgent asks the tray for in.profile's credentials. ok is false when
 // no tray answers (the CLI then works on its own) or the tray does not
 // know the profile (its config differs from ours).
-func (a *App) fromAgent(ctx context.Context, profile string) (c credentials.Credentials, ok bool, err error) {
+func (a *App) fromAgent(ctx context.Context, in credsInput) (c credentials.Credentials, ok bool, err error) {
 	path, err := agent.SocketPath(a.Getenv)
 	if err != nil {
 		return c, false, nil
@@ -28,7 +28,9 @@ func (a *App) fromAgent(ctx context.Context, profile string) (c credentials.Cred
 	defer cl.Close()
 	// Interactive: a locked profile makes the tray show its dialog, and we
 	// wait for the person there — never a prompt on this terminal.
-	c, err = cl.Credentials(ctx, profile, true)
+	// The command and program let the person tell this request from
+	// another when the profile is guarded.
+	c, err = cl.CredentialsAs(ctx, in.profile, true, in.command, in.program)
 	var ae *agent.Error
 	if errors.As(err, &ae) && ae.Code == agent.CodeUnknownProfile {
 		return c, false, nil

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/launcher"
 )
 
@@ -21,7 +22,7 @@ of the AWS config expects, so any SDK or tool can use awstray:
 		Args:              profileArg("credential-process"),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
-			in.profile = args[0]
+			in.profile, in.command = args[0], agent.CommandCredentialProcess
 			r, err := app.resolve(in)
 			if err != nil {
 				return err

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/agent/ecs"
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/launcher"
@@ -56,10 +58,6 @@ func runExec(app *App, in execInput) error {
 	if p := app.Getenv(launcher.EnvMarker); p != "" {
 		return fmt.Errorf("already in an awstray environment for profile %q; exit that shell first", p)
 	}
-	r, err := app.resolve(in.credsInput)
-	if err != nil {
-		return err
-	}
 	argv := in.argv
 	if len(argv) == 0 {
 		shell := app.Getenv("SHELL")
@@ -67,6 +65,12 @@ func runExec(app *App, in execInput) error {
 			shell = "/bin/sh"
 		}
 		argv = []string{shell}
+	}
+	// The program's name only: its arguments may hold secrets.
+	in.command, in.program = agent.CommandExec, filepath.Base(argv[0])
+	r, err := app.resolve(in.credsInput)
+	if err != nil {
+		return err
 	}
 	if in.server {
 		return runServer(app, in, r, argv)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/launcher"
 )
 
@@ -29,7 +30,7 @@ func newExportCmd(app *App) *cobra.Command {
 		Args:              profileArg("export"),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
-			in.profile = args[0]
+			in.profile, in.command = args[0], agent.CommandExport
 			return runExport(app, in)
 		},
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/console"
@@ -174,6 +175,7 @@ func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentia
 		c, err := r.FederationToken(ctx, p.Name, in.duration)
 		return c, true, err
 	}
+	in.command = agent.CommandConsole
 	res, err := a.resolve(in)
 	if err != nil {
 		return credentials.Credentials{}, false, err

@@ -22,6 +22,11 @@ type credsInput struct {
 	noSession bool
 	mfaToken  string
 	noAgent   bool
+	// command is the command that asks (agent.CommandExec, …) and
+	// program, for exec, the base name of what it runs: shown to the
+	// person who confirms a guarded profile. Never the arguments.
+	command string
+	program string
 }
 
 func (in *credsInput) addFlags(cmd *cobra.Command, withRegion bool) {
@@ -66,6 +71,36 @@ func (r resolved) vars() launcher.Vars {
 	}
 }
 
+// confirmGuarded asks the person at the terminal to type the name of a
+// guarded profile before the CLI, on its own, gets its credentials: the
+// tray's question when no tray runs. Without a terminal it refuses.
+func (a *App) confirmGuarded(in credsInput) error {
+	s, _ := a.Settings() // a backend problem is Store's to report
+	if !s.Guarded(in.profile) {
+		return nil
+	}
+	tty, err := a.openTTY()
+	if err != nil {
+		return fmt.Errorf("profile %q is guarded: allowing it needs the tray or a terminal to confirm on", in.profile)
+	}
+	defer tty.Close()
+	what := in.command
+	if what == "" {
+		what = "this command"
+	}
+	if in.program != "" {
+		what += " of " + in.program
+	}
+	answer, err := tty.ReadLine(fmt.Sprintf("Profile %q is guarded. Type its name to allow %s: ", in.profile, what))
+	if err != nil {
+		return err
+	}
+	if answer != in.profile {
+		return fmt.Errorf("credentials for profile %q were refused at the terminal", in.profile)
+	}
+	return nil
+}
+
 // resolve gets the credentials of in.profile; Ctrl-C during a prompt or an
 // AWS call cancels cleanly.
 func (a *App) resolve(in credsInput) (resolved, error) {
@@ -87,12 +122,15 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if in.useAgent(a.Getenv) {
-		if c, ok, err := a.fromAgent(ctx, in.profile); ok {
+		if c, ok, err := a.fromAgent(ctx, in); ok {
 			if err != nil {
 				return resolved{}, err
 			}
 			return resolved{profile: p, creds: c, region: region, fromTray: true}, nil
 		}
+	}
+	if err := a.confirmGuarded(in); err != nil {
+		return resolved{}, err
 	}
 	r, err := a.Resolver(in.mfaToken)
 	if err != nil {

@@ -56,6 +56,7 @@ terminal gets credentials without a prompt.`,
 		newImportCmd(app),
 		newLoginCmd(app),
 		newDoctorCmd(app),
+		newLogCmd(app),
 	)
 	return root
 }

@@ -265,6 +265,11 @@ func validate(s *Settings, lines []string) []Problem {
 		bad("browser", "browser: "+err.Error())
 		s.Browser = ""
 	}
+	for _, pat := range s.GuardedProfiles {
+		if _, err := path.Match(pat, ""); err != nil {
+			bad("guarded_profiles", fmt.Sprintf("guarded_profiles: %q is not a valid pattern", pat))
+		}
+	}
 	if s.Dialogs == "ykman" && s.YkmanAccount == "" {
 		bad("dialogs", `dialogs = "ykman" needs ykman_account`)
 		s.Dialogs = ""
@@ -280,6 +285,9 @@ func tomlType(t reflect.Type) string {
 	if t.Kind() == reflect.Bool {
 		return "Bool"
 	}
+	if t.Kind() == reflect.Slice {
+		return "Array"
+	}
 	return "String" // strings, and durations written as "8h"
 }
 
@@ -289,6 +297,8 @@ func takes(t reflect.Type) string {
 		return `a duration in quotes, such as "45m"`
 	case tomlType(t) == "Bool":
 		return "true or false"
+	case tomlType(t) == "Array":
+		return `a list of strings in quotes, such as ["prod*"]`
 	}
 	return "a string in quotes"
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,11 @@ type Settings struct {
 	// Browsers are per-profile overrides of Browser: the [browsers] table
 	// of "glob" = "command" lines.
 	Browsers BrowserRules `toml:"browsers"`
+	// GuardedProfiles are glob patterns (path.Match: * ? [a-z]) of the
+	// profiles whose every new consumer needs a yes from the person.
+	GuardedProfiles []string `toml:"guarded_profiles"`
+	// GuardRemember is how long a yes holds for the same terminal session.
+	GuardRemember Duration `toml:"guard_remember"`
 }
 
 // BrowserRule is one line of the [browsers] table.
@@ -101,6 +107,36 @@ func (s Settings) BrowserFor(profile string) string {
 	return s.Browser
 }
 
+// DefaultGuardRemember is how long a yes for a guarded profile holds for
+// the terminal session it was given to.
+const DefaultGuardRemember = 15 * time.Minute
+
+// Guarded reports whether profile matches one of GuardedProfiles. The
+// tray and the CLI both ask here, so they never disagree on a profile.
+func (s Settings) Guarded(profile string) bool {
+	for _, pat := range s.GuardedProfiles {
+		if ok, err := path.Match(pat, profile); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+// GuardExact reports whether profile is itself in GuardedProfiles (not
+// only matched by a pattern): what the menu's toggle can remove.
+func (s Settings) GuardExact(profile string) bool {
+	return slices.Contains(s.GuardedProfiles, profile)
+}
+
+// QuoteList makes a TOML array of basic strings.
+func QuoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = Quote(it)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
 // UseTerminalServer reports TerminalServer, true when unset.
 func (s Settings) UseTerminalServer() bool { return s.TerminalServer == nil || *s.TerminalServer }
 
@@ -124,6 +160,9 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.KeyMaxAge.Duration == 0 {
 		s.KeyMaxAge.Duration = DefaultKeyMaxAge
+	}
+	if s.GuardRemember.Duration == 0 {
+		s.GuardRemember.Duration = DefaultGuardRemember
 	}
 	return s
 }
@@ -319,6 +358,11 @@ const template = `# awstray settings. Every key is optional; delete a line for t
 # lock_on_screen_lock = false
 # lock_on_suspend = false
 
+# Profiles whose every new use (exec, export, credential-process, the first
+# fetch of an exec --server endpoint) needs a yes in the tray: glob patterns.
+# guarded_profiles = ["prod*", "*-admin"]
+# How long a yes holds for the same terminal session.
+# guard_remember = "15m"
 # The browser of the AWS console (awstray login, Open console): a command,
 # where %s stands for the URL, or a built-in mode that keeps each profile's
 # console signed in beside the others: "firefox-container" (one Firefox

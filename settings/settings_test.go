@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,7 +26,7 @@ func TestLoad(t *testing.T) {
 		return p
 	}
 	s, err := Load(filepath.Join(dir, "missing.toml"))
-	if err != nil || s != (Settings{}) {
+	if err != nil || !reflect.DeepEqual(s, Settings{}) {
 		t.Fatalf("missing file: %+v %v", s, err)
 	}
 	s, err = Load(write("# mine\nbackend = \"pass\"\nsession_duration = \"12h\"\nrole_duration = \"45m\"\n"))
@@ -148,7 +149,7 @@ func TestTemplateLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := Load(p)
-	if err != nil || s != (Settings{}) {
+	if err != nil || !reflect.DeepEqual(s, Settings{}) {
 		t.Fatalf("the template is not all defaults: %+v %v", s, err)
 	}
 	if err := WriteTemplate(p); err == nil {
@@ -413,5 +414,45 @@ backend = "file"
 		if err == nil || !strings.Contains(err.Error(), tc.want) || s.Browser != "" {
 			t.Errorf("%q: %v (browser %q), want %q", tc.content, err, s.Browser, tc.want)
 		}
+	}
+}
+
+func TestGuardedProfiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "settings.toml")
+	if err := os.WriteFile(p, []byte("guarded_profiles = [\"prod*\", \"*-admin\"]\nguard_remember = \"5m\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"prod": true, "prod-eu": true, "dev-admin": true, "dev": false, "admin": false} {
+		if got := s.Guarded(name); got != want {
+			t.Errorf("Guarded(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if s.WithDefaults().GuardRemember.Duration != 5*time.Minute {
+		t.Errorf("guard_remember = %s", s.GuardRemember)
+	}
+	if (Settings{}).WithDefaults().GuardRemember.Duration != DefaultGuardRemember {
+		t.Error("no default guard_remember")
+	}
+	// The menu's toggle writes the list back with Set.
+	if err := Set(p, "guarded_profiles", QuoteList([]string{"prod*", `we"ird`})); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Load(p)
+	if err != nil || len(s.GuardedProfiles) != 2 || s.GuardedProfiles[1] != `we"ird` || !s.GuardExact(`we"ird`) {
+		t.Fatalf("after Set: %v %q", err, s.GuardedProfiles)
+	}
+	// A string where a list belongs costs that setting only.
+	if err := os.WriteFile(p, []byte("guarded_profiles = \"prod\"\nlock_on_suspend = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Load(p)
+	var fe *FileError
+	if !errors.As(err, &fe) || !fe.Bad("guarded_profiles") || !s.LockOnSuspend || len(s.GuardedProfiles) != 0 {
+		t.Fatalf("a string for guarded_profiles: %v %+v", err, s)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // agentBackend serves the manager to the CLI over the agent socket.
@@ -18,6 +19,15 @@ type agentBackend struct {
 	// locked tells the person about server fetches of a locked profile;
 	// nil tells nobody.
 	locked *lockedNotices
+	// guard asks before a guarded profile goes to a new consumer; nil
+	// guards nothing.
+	guard *guard
+	// record keeps the usage record and recs reads it; nil keeps none.
+	record func(usage.Record)
+	recs   func() []usage.Record
+	// describe tells who the peer is (usage.DescribePeer; tests replace it).
+	describe func(pid int) usage.Peer
+	now      func() time.Time
 }
 
 // newAgentBackend is the backend of the tray's agent: it tells the person,
@@ -37,14 +47,26 @@ func newAgentBackend(ctx context.Context, m *credentials.Manager, notify func(ke
 			}
 		}
 	}()
-	return agentBackend{m: m, locked: n}
+	return agentBackend{m: m, locked: n, describe: usage.DescribePeer, now: time.Now}
 }
 
-func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (credentials.Credentials, error) {
+func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (c credentials.Credentials, err error) {
 	if _, err := b.m.Config().Profile(req.Profile); err != nil {
-		return credentials.Credentials{}, err
+		return credentials.Credentials{}, err // the CLI then works on its own: nothing delivered
 	}
-	c, err := b.m.Credentials(ctx, req.Profile, req.Interactive)
+	peer := usage.Peer{PID: req.PeerPID}
+	if b.describe != nil {
+		peer = b.describe(req.PeerPID)
+	}
+	if b.record != nil {
+		defer func() { b.record(deliveryRecord(b.now(), req, peer, err)) }()
+	}
+	if b.guard != nil {
+		if err := b.guard.check(ctx, req, peer); err != nil {
+			return credentials.Credentials{}, err
+		}
+	}
+	c, err = b.m.Credentials(ctx, req.Profile, req.Interactive)
 	if err == nil && b.used != nil {
 		b.used(req.Profile)
 	}
@@ -60,6 +82,26 @@ func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (crede
 	return c, err
 }
 
+// deliveryRecord is the usage record of one credentials request.
+func deliveryRecord(now time.Time, req agent.Request, peer usage.Peer, err error) usage.Record {
+	r := usage.Record{Time: now, Profile: req.Profile, Op: usageOp(req), PID: peer.PID, Exe: peer.Exe,
+		ParentExe: peer.ParentExe, Program: req.Program, Outcome: usage.Served}
+	var (
+		re *agent.RefusedError
+		le *credentials.LockedError
+	)
+	switch {
+	case err == nil:
+	case errors.As(err, &re):
+		r.Outcome = usage.Denied
+	case errors.As(err, &le):
+		r.Outcome = usage.Locked
+	default:
+		r.Outcome, r.Error = usage.Error, err.Error()
+	}
+	return r
+}
+
 func (b agentBackend) Unlock(ctx context.Context, profile string) error {
 	if _, err := b.m.Config().Profile(profile); err != nil {
 		return err
@@ -68,6 +110,14 @@ func (b agentBackend) Unlock(ctx context.Context, profile string) error {
 }
 
 func (b agentBackend) Lock(profile string) error { return b.m.Lock(profile) }
+
+// Usage makes the backend an agent.UsageSource, for `awstray log`.
+func (b agentBackend) Usage() []usage.Record {
+	if b.recs == nil {
+		return nil
+	}
+	return b.recs()
+}
 
 func (b agentBackend) Profiles() []agent.ProfileInfo {
 	snap := b.m.Snapshot()

@@ -13,6 +13,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/internal/usage"
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray/sessionwatch"
@@ -57,6 +58,7 @@ type Deps struct {
 type TerminalChoice struct {
 	Emulator string // the terminal setting: a name or a path; "" finds one
 	Server   bool   // run `awstray exec --server`
+	Guarded  bool   // the profile is guarded: the title says so
 }
 
 // Options set up an App.
@@ -79,6 +81,15 @@ type Options struct {
 	// AWSTimeout bounds each AWS call the tray makes itself (key age,
 	// Rotate key…); zero: credentials.DefaultTimeout.
 	AWSTimeout time.Duration
+	// Usage is the usage record "Recent use" shows and the console's
+	// sign-ins go to; nil: none.
+	Usage *usage.Log
+	// OnSettings hears the settings each time the loop (re)loads them:
+	// the agent's guard reads them off the loop.
+	OnSettings func(settings.Settings)
+	// OnLockAll runs after every Lock all (the menu, a screen lock, a
+	// suspend): the guard forgets its yeses with the sessions.
+	OnLockAll func()
 	Deps
 }
 
@@ -103,6 +114,8 @@ type App struct {
 	// agent, a config edit — and a restarted tray holds the same profiles.
 	heldSeen map[string]bool
 	sessions chan sessionwatch.Event
+	// used wakes the loop (1-buffered) when the usage record grew.
+	used chan struct{}
 	// sessionSeen, set by tests before Run, hears each screen lock or
 	// suspend the loop handled and whether it locked.
 	sessionSeen func(e sessionwatch.Event, locking bool)
@@ -137,6 +150,7 @@ func NewApp(o Options) *App {
 		settings: o.Settings.WithDefaults(),
 		menus:    make(chan Menu, 1),
 		sessions: make(chan sessionwatch.Event, 16),
+		used:     make(chan struct{}, 1),
 	}
 	if o.SettingsErr != nil {
 		a.setErr = o.SettingsErr.Error()
@@ -168,6 +182,15 @@ func (a *App) OnSession(e sessionwatch.Event) {
 		// machine awake for it would not help either.
 		a.o.Log.Warn("a screen lock or suspend was not handled: the tray is busy", "reason", e.Reason.String())
 		e.Done()
+	}
+}
+
+// UsageChanged tells the loop that the usage record grew, so "Recent
+// use" shows it. It never blocks.
+func (a *App) UsageChanged() {
+	select {
+	case a.used <- struct{}{}:
+	default:
 	}
 }
 
@@ -209,6 +232,8 @@ func (a *App) Run(ctx context.Context) {
 			f()
 		case e := <-a.sessions:
 			a.sessionEvent(ctx, e)
+		case <-a.used:
+			a.render()
 		case <-minute.C:
 			// Labels show minutes: render when the minute turned.
 			if now := a.o.Now().Truncate(time.Minute); !now.Equal(a.renderedMinute) {
@@ -245,6 +270,9 @@ func (a *App) render() Menu {
 		SettingsErr:      a.setErr,
 		Keys:             a.keyInfos(),
 		KeyMaxAge:        a.settings.KeyMaxAge.Duration,
+		Guarded:          a.guarded(),
+		GuardedExact:     a.guardedExact(),
+		RecentUse:        a.recentUse(),
 	})
 	if a.o.Apply != nil {
 		a.o.Apply(m)
@@ -256,6 +284,50 @@ func (a *App) render() Menu {
 	}
 	a.menus <- m
 	return m
+}
+
+// guarded is which profiles the settings guard.
+func (a *App) guarded() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range a.snap.Profiles {
+		if a.settings.Guarded(p.Name) {
+			m[p.Name] = true
+		}
+	}
+	return m
+}
+
+// guardedExact is which profiles guarded_profiles names as they are.
+func (a *App) guardedExact() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range a.settings.GuardedProfiles {
+		m[n] = true
+	}
+	return m
+}
+
+func (a *App) recentUse() []usage.Record {
+	if a.o.Usage == nil {
+		return nil
+	}
+	return a.o.Usage.Last(recentSlotsUse)
+}
+
+// toggleGuard adds the profile to guarded_profiles, or takes it out.
+func (a *App) toggleGuard(p string) {
+	list := slices.Clone(a.settings.GuardedProfiles)
+	if slices.Contains(list, p) {
+		list = slices.DeleteFunc(list, func(n string) bool { return n == p })
+	} else if a.settings.Guarded(p) {
+		return // a pattern guards it: the menu shows the toggle disabled
+	} else {
+		list = append(list, p)
+	}
+	if err := settings.Set(a.o.SettingsPath, "guarded_profiles", settings.QuoteList(list)); err != nil {
+		a.o.Notify("settings", "Cannot save the setting", err.Error())
+		return
+	}
+	a.reloadSettings()
 }
 
 func (a *App) exportFormat() string {
@@ -292,8 +364,10 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			}
 			return func() { a.remember(p, true) }
 		})
+	case IntentGuard:
+		a.toggleGuard(p)
 	case IntentOpenTerminal:
-		choice := TerminalChoice{Emulator: a.settings.Terminal, Server: a.settings.UseTerminalServer()}
+		choice := TerminalChoice{Emulator: a.settings.Terminal, Server: a.settings.UseTerminalServer(), Guarded: a.settings.Guarded(p)}
 		a.background(ctx, func(ctx context.Context) func() {
 			if err := a.o.Terminal(ctx, p, choice); err != nil {
 				a.o.Notify(p, "Cannot open a terminal for "+p, err.Error())
@@ -338,7 +412,9 @@ func (a *App) handle(ctx context.Context, in Intent) {
 				return nil
 			}
 			// The errors name no secret: console and launcher word them so.
-			if err := a.o.Console(ctx, p); err != nil && !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {
+			err := a.o.Console(ctx, p)
+			a.recordConsole(p, err)
+			if err != nil && !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {
 				a.o.Notify(p, "Cannot open the AWS console for "+p, err.Error())
 				return nil
 			}
@@ -353,12 +429,39 @@ func (a *App) handle(ctx context.Context, in Intent) {
 	}
 }
 
+// recordConsole puts a console sign-in from the menu in the usage record:
+// the tray itself is the asker. Safe off the loop.
+func (a *App) recordConsole(p string, err error) {
+	if a.o.Usage == nil {
+		return
+	}
+	exe, _ := os.Executable()
+	r := usage.Record{Time: a.o.Now(), Profile: p, Op: usage.OpConsole, PID: os.Getpid(), Exe: exe, Outcome: usage.Served}
+	var le *credentials.LockedError
+	switch {
+	case err == nil:
+	case errors.Is(err, credentials.ErrCancelled), errors.Is(err, context.Canceled):
+		return // nothing was delivered, nobody refused
+	case errors.As(err, &le):
+		r.Outcome = usage.Locked
+	default:
+		r.Outcome, r.Error = usage.Error, err.Error()
+	}
+	if err := a.o.Usage.Add(r); err != nil {
+		a.o.Log.Warn("writing the usage record", "err", err)
+	}
+	a.UsageChanged()
+}
+
 // lockAll locks every profile; reason ("screen locked", "suspend") is
 // logged when the lock was not the person's click. after runs once
 // LockAll returned, whether it worked or not.
 func (a *App) lockAll(ctx context.Context, reason string, after func()) {
 	a.background(ctx, func(context.Context) func() {
 		err := a.o.Manager.LockAll()
+		if a.o.OnLockAll != nil {
+			a.o.OnLockAll()
+		}
 		after()
 		if err != nil {
 			a.o.Notify("lockall", "Locking left sessions in the keyring", err.Error())
@@ -630,6 +733,9 @@ func (a *App) reloadSettings() {
 		a.setErr = err.Error() // unreadable: the last settings stay
 	}
 	a.notifySettingsErr()
+	if a.o.OnSettings != nil {
+		a.o.OnSettings(a.settings)
+	}
 	a.o.Manager.SetNotifyLead(a.settings.NotifyLead.Duration)
 	a.checkKeyAges()
 	a.render()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // IntentKind is what a click asks for.
@@ -36,6 +37,7 @@ const (
 	IntentEditSettings
 	IntentQuit
 	IntentRotateKey
+	IntentGuard // toggle the profile's own entry in guarded_profiles
 )
 
 // Intent is a click's meaning; handlers send it and return.
@@ -91,6 +93,12 @@ type UI struct {
 	LockOnScreenLock bool
 	LockOnSuspend    bool
 	SettingsErr      string
+	// Guarded says which profiles guarded_profiles matches, and
+	// GuardedExact which it names (those the menu can unguard).
+	Guarded      map[string]bool
+	GuardedExact map[string]bool
+	// RecentUse is the usage record's last entries, newest first.
+	RecentUse []usage.Record
 	// Keys is what the tray knows of each profile's stored key, by
 	// profile name; KeyMaxAge is the key_max_age setting.
 	Keys      map[string]KeyInfo
@@ -142,6 +150,7 @@ func BuildMenu(s credentials.Snapshot, ui UI) Menu {
 	m.Items = append(m.Items,
 		Item{ID: "add", Title: "Add profile…", Tooltip: "Store an access key and add the profile to the AWS config", Intent: Intent{Kind: IntentAddProfile}},
 		Item{ID: "lockall", Title: "Lock all", Disabled: held == 0, Tooltip: "Forget every session", Intent: Intent{Kind: IntentLockAll}},
+		recentUseItem(ui),
 		settingsItem(ui),
 		Item{ID: "quit", Title: "Quit", Intent: Intent{Kind: IntentQuit}},
 	)
@@ -180,7 +189,7 @@ func profileItems(s credentials.Snapshot, ui UI) []Item {
 	if len(s.Profiles) <= flatLimit {
 		items := make([]Item, 0, len(s.Profiles))
 		for _, p := range s.Profiles {
-			items = append(items, withKey(profileItem("p/"+p.Name, p, ui.Now), p, ui))
+			items = append(items, guardItem(withKey(profileItem("p/"+p.Name, p, ui.Now), p, ui), p.Name, ui))
 		}
 		return items
 	}
@@ -207,11 +216,11 @@ func profileItems(s credentials.Snapshot, ui UI) []Item {
 	for i := 0; i < recentSlots; i++ {
 		id := fmt.Sprintf("slot/%d", i)
 		if i < len(top) {
-			items = append(items, withKey(profileItem(id, top[i], ui.Now), top[i], ui))
+			items = append(items, guardItem(withKey(profileItem(id, top[i], ui.Now), top[i], ui), top[i].Name, ui))
 			continue
 		}
 		// An empty slot: the same shape, hidden.
-		empty := withKey(profileItem(id, credentials.ProfileStatus{}, ui.Now), credentials.ProfileStatus{}, ui)
+		empty := guardItem(withKey(profileItem(id, credentials.ProfileStatus{}, ui.Now), credentials.ProfileStatus{}, ui), "", ui)
 		empty.Hidden = true
 		items = append(items, empty)
 	}
@@ -222,7 +231,11 @@ func profileItems(s credentials.Snapshot, ui UI) []Item {
 		end := min(start+groupSize, len(sorted))
 		g := Item{ID: fmt.Sprintf("all/%d", start/groupSize), Title: sorted[start].Name + " … " + sorted[end-1].Name}
 		for _, p := range sorted[start:end] {
-			g.Children = append(g.Children, groupEntry(p, ui.Now))
+			e := groupEntry(p, ui.Now)
+			if ui.Guarded[p.Name] {
+				e.Title = p.Name + guardMark + " — " + stateText(p, ui.Now)
+			}
+			g.Children = append(g.Children, e)
 		}
 		all.Children = append(all.Children, g)
 	}
@@ -304,6 +317,77 @@ func wholeDays(d time.Duration) string {
 		return fmt.Sprintf("%d day%s", n, plural(n))
 	}
 	return d.String()
+}
+
+// guardMark follows a guarded profile's name in the menu.
+const guardMark = " (guarded)"
+
+// guardItem marks a guarded profile's submenu and adds its "Guard this
+// profile" toggle. A profile guarded by a pattern only shows the check
+// but cannot be unguarded here: the pattern is the settings file's.
+func guardItem(it Item, name string, ui UI) Item {
+	guarded := ui.Guarded[name]
+	if guarded {
+		if head, tail, ok := strings.Cut(it.Title, " — "); ok && head == name {
+			it.Title = name + guardMark + " — " + tail
+		}
+	}
+	toggle := Item{ID: it.ID + "/guard", Title: "Guard this profile", Checkable: true, Checked: guarded,
+		Tooltip: "Ask in the tray before each new program gets this profile's credentials",
+		Intent:  Intent{Kind: IntentGuard, Profile: name}}
+	if guarded && !ui.GuardedExact[name] {
+		toggle.Disabled = true
+		toggle.Tooltip = "Guarded by a pattern in guarded_profiles: change it in the settings file"
+	}
+	it.Children = append(it.Children, toggle)
+	return it
+}
+
+// recentSlotsUse is how many deliveries "Recent use" lists.
+const recentSlotsUse = 10
+
+// recentUseItem lists the last deliveries, in fixed slots so that a new
+// one changes titles only, never the menu's shape.
+func recentUseItem(ui UI) Item {
+	it := Item{ID: "recent", Title: "Recent use"}
+	it.Children = append(it.Children, Item{ID: "recent/none", Title: "Nothing delivered yet", Disabled: true, Hidden: len(ui.RecentUse) > 0})
+	for i := 0; i < recentSlotsUse; i++ {
+		slot := Item{ID: fmt.Sprintf("recent/%d", i), Disabled: true, Hidden: i >= len(ui.RecentUse)}
+		if i < len(ui.RecentUse) {
+			slot.Title = useLine(ui.RecentUse[i])
+		}
+		it.Children = append(it.Children, slot)
+	}
+	return it
+}
+
+// useLine is one delivery in "Recent use": when, what, who, how it ended.
+func useLine(r usage.Record) string {
+	s := r.Time.Local().Format("15:04") + "  " + r.Profile + "  " + r.Op
+	if r.Program != "" {
+		s += " " + r.Program
+	}
+	// The parent is who started the awstray that asked: the shell, the
+	// SDK's program.
+	if who := cmpOr(r.ParentExe, r.Exe); who != "" {
+		s += " (from " + filepathBase(who) + ")"
+	}
+	return s + " — " + r.Outcome
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// filepathBase is the last element of a slash- or backslash-separated path.
+func filepathBase(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
 }
 
 // stateText is the state part of a profile's label.

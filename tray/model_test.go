@@ -60,7 +60,7 @@ func TestTopLevelOrder(t *testing.T) {
 	for _, it := range m.Items {
 		ids = append(ids, it.ID)
 	}
-	if got := strings.Join(ids, " "); got != "status p/dev add lockall settings quit" {
+	if got := strings.Join(ids, " "); got != "status p/dev add lockall recent settings quit" {
 		t.Fatalf("top level: %s", got)
 	}
 	if !m.Items[0].Disabled || m.Items[0].Title != "1 profile, all locked" {
@@ -102,7 +102,8 @@ func TestProfileStates(t *testing.T) {
 			if it.Title != tc.title {
 				t.Errorf("title %q, want %q", it.Title, tc.title)
 			}
-			if got := strings.Join(visible(it), " | "); got != tc.children {
+			// Every profile can be guarded: the toggle comes last.
+			if got := strings.Join(visible(it), " | "); got != tc.children+" | Guard this profile" {
 				t.Errorf("children:\n got %s\nwant %s", got, tc.children)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/single"
+	"github.com/awstray/awstray/internal/usage"
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray/notify"
@@ -144,8 +146,13 @@ func Run(o RunOptions) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	usageLog := usage.NewLog(UsagePath(o.Getenv))
+	grd := newGuard(prompter.Confirm, o.Settings, time.Now)
 	app = newTrayApp(o, Options{
 		AWSTimeout:   o.AWSTimeout,
+		Usage:        usageLog,
+		OnSettings:   grd.setSettings,
+		OnLockAll:    grd.forget,
 		Manager:      m,
 		Store:        o.Store,
 		ConfigPath:   o.ConfigPath,
@@ -182,7 +189,16 @@ func Run(o RunOptions) error {
 		notifyFn("agent", "The CLI cannot reach this tray", err.Error())
 	} else {
 		go func() {
-			if err := agent.Serve(ctx, l, newAgentBackend(ctx, m, notifyFn), o.Log); err != nil {
+			b := newAgentBackend(ctx, m, notifyFn)
+			b.guard = grd
+			b.recs = usageLog.Records
+			b.record = func(r usage.Record) {
+				if err := usageLog.Add(r); err != nil {
+					o.Log.Warn("writing the usage record", "err", err)
+				}
+				app.UsageChanged()
+			}
+			if err := agent.Serve(ctx, l, b, o.Log); err != nil {
 				o.Log.Warn("the agent stopped", "err", err)
 			}
 		}()
@@ -250,6 +266,16 @@ func Run(o RunOptions) error {
 	return nil
 }
 
+// UsagePath is the usage record's file, beside the tray's state file; ""
+// when there is no state folder.
+func UsagePath(getenv func(string) string) string {
+	sp := StatePath(getenv)
+	if sp == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(sp), usage.FileName)
+}
+
 // newTrayApp is NewApp with the real terminal (openTerminal).
 func newTrayApp(o RunOptions, opts Options) *App {
 	opts.Terminal = func(ctx context.Context, profile string, choice TerminalChoice) error {
@@ -266,6 +292,9 @@ func openTerminal(ctx context.Context, exe string, getenv func(string) string, p
 		return err
 	}
 	t.Title = "awstray: " + profile
+	if choice.Guarded {
+		t.Title += " (guarded)"
+	}
 	// The terminal runs awstray exec, which asks the tray for the
 	// credentials: no secret in the emulator's argv or environment. With
 	// --server, programs in it refresh their credentials from the tray as

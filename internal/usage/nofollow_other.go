@@ -1,0 +1,5 @@
+//go:build !unix
+
+package usage
+
+const noFollow = 0

@@ -6,7 +6,7 @@ FUZZTIME  ?= 60s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 30x
 
-.PHONY: build run test check vet fmt-check unit fuzz bench deps
+.PHONY: build run test check vet fmt-check unit fuzz bench deps test-windows
 
 # Static, without cgo, on Linux and Windows (systray, the keyrings and the
 # notifications need none); macOS builds need cgo and are made on macOS.
@@ -47,6 +47,13 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig
 	$(GO) test -run='^$$' -bench='ExecCached|TrayStartToMenu|Agent' -benchtime=$(BENCHTIME) .
 	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
+
+## test-windows: the Windows stage — the Windows build under Wine 10 (a Debian
+## trixie root cached outside the checkout, /var/cache/awstray-wine/root, made
+## on first use), against moto_server: the CLI scripts of testdata/windows.
+## Needs root.
+test-windows:
+	scripts/test-windows.sh
 
 ## deps: the Debian packages the integration tests use (run as root).
 deps:

@@ -50,8 +50,9 @@ bench:
 
 ## test-windows: the Windows stage — the Windows build under Wine 10 (a Debian
 ## trixie root cached outside the checkout, /var/cache/awstray-wine/root, made
-## on first use), against moto_server: the CLI scripts of testdata/windows.
-## Needs root.
+## on first use), against moto_server: the CLI scripts of testdata/windows, the
+## tray serving the CLI through its named pipe, and the agent's tests on named
+## pipes. Needs root.
 test-windows:
 	scripts/test-windows.sh
 

@@ -8,6 +8,8 @@ package main
 // in AWSTRAY_TEST_MOTO_URL (without it, moto_server is started here).
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -16,12 +18,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/windows"
 
+	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -143,4 +150,230 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// trayConfig has a plain IAM user, one with MFA (codes from mfa_process,
+// run by cmd.exe) and a role on top of it.
+const trayConfig = `[profile tdev]
+region = us-east-1
+
+[profile tmfa]
+region = us-east-1
+mfa_serial = arn:aws:iam::123456789012:mfa/tmfa
+mfa_process = echo 123456
+
+[profile tadmin]
+source_profile = tmfa
+role_arn = arn:aws:iam::123456789012:role/tadmin
+`
+
+// winDesk is one Windows user's session for the tray tests: its own
+// profile folders, config, agent pipe and moto.
+type winDesk struct {
+	exe  string   // awstray.exe (this test binary, under testscript's name)
+	env  []string // for the tray and the CLI
+	pipe string
+	dir  string
+}
+
+func newWinDesk(t *testing.T, moto string) *winDesk {
+	t.Helper()
+	exe, err := exec.LookPath("awstray")
+	if err != nil {
+		t.Fatalf("awstray.exe is not on PATH (testscript.Main puts it there): %v", err)
+	}
+	d := &winDesk{exe: exe, dir: t.TempDir(), pipe: `\\.\pipe\awstray-test-` + randomHex(8)}
+	home := filepath.Join(d.dir, "home")
+	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".aws", "config"), []byte(trayConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.env = []string{"PATH=" + os.Getenv("PATH"), "TMP=" + d.dir, "TEMP=" + d.dir}
+	for _, kv := range windowsPassEnv() {
+		d.env = append(d.env, kv[0]+"="+kv[1])
+	}
+	d.env = append(d.env,
+		"USERPROFILE="+home,
+		"APPDATA="+filepath.Join(home, "AppData", "Roaming"),
+		"LOCALAPPDATA="+filepath.Join(home, "AppData", "Local"),
+		"AWS_CONFIG_FILE="+filepath.Join(home, ".aws", "config"),
+		"AWSTRAY_BACKEND=wincred",
+		"AWSTRAY_AGENT_SOCKET="+d.pipe,
+		"AWS_ENDPOINT_URL="+moto,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	return d
+}
+
+// run runs awstray with args and stdin, with extra environment entries
+// after the desk's, for at most limit; it returns stdout, stderr, how long
+// it took and the error.
+func (d *winDesk) run(t *testing.T, limit time.Duration, stdin string, extraEnv []string, args ...string) (stdout, stderr string, took time.Duration, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, d.exe, args...)
+	cmd.Env = append(append([]string(nil), d.env...), extraEnv...)
+	cmd.Dir = d.dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	start := time.Now()
+	err = cmd.Run()
+	took = time.Since(start)
+	if ctx.Err() != nil {
+		err = fmt.Errorf("killed after %v: %w", limit, ctx.Err())
+	}
+	return o.String(), e.String(), took, err
+}
+
+func (d *winDesk) mustRun(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	out, errOut, _, err := d.run(t, time.Minute, stdin, nil, args...)
+	if err != nil {
+		t.Fatalf("awstray %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+// startTray starts the tray and waits until its pipe has an instance
+// listening — without connecting to it: the first connection is the one
+// under test.
+func (d *winDesk) startTray(t *testing.T) *syncBuffer {
+	t.Helper()
+	cmd := exec.Command(d.exe, "tray")
+	cmd.Env = d.env
+	cmd.Dir = d.dir
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("tray output:\n%s", logs.String())
+		}
+	})
+	name, err := windows.UTF16PtrFromString(d.pipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(30 * time.Second); ; {
+		// WaitNamedPipe returns once an instance listens; it opens none.
+		if err := waitNamedPipe(name, 100); err == nil {
+			return logs
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the tray exited before it listened on %s:\n%s", d.pipe, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the tray did not listen on %s within 30s:\n%s", d.pipe, logs.String())
+		}
+	}
+}
+
+var procWaitNamedPipeW = windows.NewLazySystemDLL("kernel32.dll").NewProc("WaitNamedPipeW")
+
+func waitNamedPipe(name *uint16, ms uint32) error {
+	r, _, err := procWaitNamedPipeW.Call(uintptr(unsafe.Pointer(name)), uintptr(ms))
+	if r == 0 {
+		return err
+	}
+	return nil
+}
+
+// syncBuffer is a bytes.Buffer for several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex // protects b
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWindowsTrayAgent: the tray serves the CLI through its named pipe.
+// The first request a freshly started tray gets — exec of a locked
+// profile, which the tray unlocks — is answered in under 2 s (under Wine
+// it used to wait for ever: go-winio's listener left the first client on
+// an instance nobody reads). The CLI runs with an empty keyring of its
+// own, so that it cannot work without the tray.
+func TestWindowsTrayAgent(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	for _, p := range []string{"tdev", "tmfa"} {
+		d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", p)
+	}
+	d.mustRun(t, "", "clear") // nothing cached: every profile starts locked
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+
+	out, errOut, took, err := d.run(t, 30*time.Second, "", trayOnly, "exec", "tdev", "--", "cmd", "/c", "set", "AWS")
+	if err != nil {
+		t.Fatalf("the first exec through the tray: %v (after %v)\n%s", err, took, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^AWS_ACCESS_KEY_ID=A[KS]IA`).MatchString(out) || !strings.Contains(out, "AWS_SESSION_TOKEN=") {
+		t.Fatalf("exec through the tray: no credentials in the child's environment:\n%s", out)
+	}
+	if took > 2*time.Second {
+		t.Errorf("the first exec through the tray took %v, want under 2s", took)
+	}
+	t.Logf("the first exec through the tray took %v", took)
+
+	c, err := agent.Dial(d.pipe, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	states := map[string]string{}
+	ps, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		states[p.Name] = p.State
+	}
+	if states["tdev"] != "active" || states["tmfa"] != "locked" {
+		t.Errorf("the tray's profiles after exec tdev: %v, want tdev active and tmfa locked", states)
+	}
+
+	t.Run("RoleWithMFA", func(t *testing.T) {
+		// tmfa is locked: the tray runs its mfa_process, then assumes the role.
+		out, errOut, took, err := d.run(t, 30*time.Second, "", trayOnly, "exec", "tadmin", "--", "awstray-whoami")
+		if err != nil {
+			t.Fatalf("exec tadmin through the tray: %v (after %v)\n%s", err, took, errOut)
+		}
+		if !strings.HasPrefix(out, "arn:aws:sts::123456789012:assumed-role/tadmin/") {
+			t.Errorf("exec tadmin: whoami = %q", out)
+		}
+	})
+
+	t.Run("ExecServer", func(t *testing.T) {
+		// An SDK in the child fetches from the endpoint, which asks the tray.
+		out, errOut, _, err := d.run(t, 30*time.Second, "", trayOnly, "exec", "--server", "tdev", "--", "awstray-whoami")
+		if err != nil {
+			t.Fatalf("exec --server tdev: %v\n%s", err, errOut)
+		}
+		if !strings.HasPrefix(out, "arn:aws:") {
+			t.Errorf("exec --server tdev: whoami = %q", out)
+		}
+	})
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The Windows test stage (make test-windows): the Windows build, under Wine 10
 # in the root that scripts/wine-root.sh makes, against moto_server on the
-# host. It builds the top-level package's tests as a Windows test binary and
-# runs the CLI scripts of testdata/windows (windows_wine_test.go) in a fresh
-# Wine prefix: a throwaway Windows user, its Credential Manager included.
+# host. It builds Windows test binaries and runs them in one fresh Wine
+# prefix (a throwaway Windows user, its Credential Manager included):
+#   - agent: the agent's tests, on named pipes;
+#   - the top-level package: the CLI scripts of testdata/windows and the tray
+#     serving the CLI through its named pipe (windows_wine_test.go).
 # Needs root (chroot, mount), moto_server, Xvfb and xwininfo (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,7 @@ Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset 3>"$stage/display
 pids+=($!)
 
 export CGO_ENABLED=0 GOOS=windows GOARCH=amd64
+go test -c -o "$stage/agent.test.exe" ./agent
 go test -c -o "$stage/pkg/awstray.test.exe" .
 unset CGO_ENABLED GOOS GOARCH
 cp -r testdata/windows "$stage/pkg/testdata/"
@@ -117,4 +120,6 @@ runtest() {
 		return 1
 	fi
 }
-runtest cli "$win/pkg" "$win/pkg/awstray.test.exe" -test.run '^TestWindowsScripts$'
+# A byte-mode named pipe has no half-close: that subtest is for sockets.
+runtest agent "$win" "$win/agent.test.exe" -test.skip '^TestBadInput$/^last_line_without_newline$'
+runtest cli-and-tray "$win/pkg" "$win/pkg/awstray.test.exe" -test.run '^TestWindows'

@@ -8,12 +8,14 @@ package main
 // in AWSTRAY_TEST_MOTO_URL (without it, moto_server is started here).
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -374,6 +376,93 @@ func TestWindowsTrayAgent(t *testing.T) {
 		}
 		if !strings.HasPrefix(out, "arn:aws:") {
 			t.Errorf("exec --server tdev: whoami = %q", out)
+		}
+	})
+
+	t.Run("ExecServerLocked", func(t *testing.T) {
+		// The test is the SDK: the child prints the endpoint and waits for
+		// its stdin to close. Locked in the tray, the next fetch fails at
+		// once with the reason, although no notification can be shown
+		// under Wine.
+		ectx, ecancel := context.WithTimeout(context.Background(), time.Minute)
+		defer ecancel()
+		cmd := exec.CommandContext(ectx, d.exe, "exec", "--server", "tdev", "--", "cmd", "/c", "set AWS_CONTAINER& more")
+		cmd.Env = append(append([]string(nil), d.env...), trayOnly...)
+		cmd.Dir = d.dir
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errb syncBuffer
+		cmd.Stderr = &errb
+		cmd.WaitDelay = 5 * time.Second // the grandchild holds stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+		type endpoint struct{ uri, token string }
+		found := make(chan endpoint, 1)
+		go func() {
+			var e endpoint
+			sc := bufio.NewScanner(stdout)
+			for (e.uri == "" || e.token == "") && sc.Scan() {
+				k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+				switch k {
+				case "AWS_CONTAINER_CREDENTIALS_FULL_URI":
+					e.uri = v
+				case "AWS_CONTAINER_AUTHORIZATION_TOKEN":
+					e.token = v
+				}
+			}
+			found <- e
+			_, _ = io.Copy(io.Discard, stdout)
+		}()
+		var uri, token string
+		select {
+		case e := <-found:
+			uri, token = e.uri, e.token
+		case <-ectx.Done():
+		}
+		if uri == "" || token == "" {
+			t.Fatalf("the child of exec --server shows no endpoint:\n%s", errb.String())
+		}
+		fetch := func() (int, string, time.Duration) {
+			req, err := http.NewRequestWithContext(ectx, http.MethodGet, uri, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", token)
+			start := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("fetching from the endpoint: %v", err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b), time.Since(start)
+		}
+		if code, body, _ := fetch(); code != http.StatusOK || !strings.Contains(body, `"AccessKeyId"`) {
+			t.Fatalf("fetch while tdev is unlocked: %d %.80s", code, body)
+		}
+		if err := c.Lock(ctx, "tdev"); err != nil {
+			t.Fatal(err)
+		}
+		code, body, took := fetch()
+		if code != http.StatusLocked || !strings.Contains(body, `"code":"ProfileLocked"`) {
+			t.Errorf("fetch while tdev is locked: %d %s, want 423 ProfileLocked", code, body)
+		}
+		if took > 2*time.Second {
+			t.Errorf("the fetch of a locked profile took %v, want under 2s (an SDK gives up after about 2s)", took)
+		}
+		if err := stdin.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exec --server: %v\n%s", err, errb.String())
 		}
 	})
 }

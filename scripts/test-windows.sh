@@ -4,6 +4,7 @@
 # host. It builds Windows test binaries and runs them in one fresh Wine
 # prefix (a throwaway Windows user, its Credential Manager included):
 #   - agent: the agent's tests, on named pipes;
+#   - tray/notify: the notifications' tests, toasts included;
 #   - the top-level package: the CLI scripts of testdata/windows and the tray
 #     serving the CLI through its named pipe (windows_wine_test.go).
 # Needs root (chroot, mount), moto_server, Xvfb and xwininfo (make deps).
@@ -68,6 +69,7 @@ pids+=($!)
 
 export CGO_ENABLED=0 GOOS=windows GOARCH=amd64
 go test -c -o "$stage/agent.test.exe" ./agent
+go test -c -o "$stage/notify.test.exe" ./tray/notify
 go test -c -o "$stage/pkg/awstray.test.exe" .
 unset CGO_ENABLED GOOS GOARCH
 cp -r testdata/windows "$stage/pkg/testdata/"
@@ -122,4 +124,5 @@ runtest() {
 }
 # A byte-mode named pipe has no half-close: that subtest is for sockets.
 runtest agent "$win" "$win/agent.test.exe" -test.skip '^TestBadInput$/^last_line_without_newline$'
+runtest notify "$win" "$win/notify.test.exe"
 runtest cli-and-tray "$win/pkg" "$win/pkg/awstray.test.exe" -test.run '^TestWindows'

@@ -51,8 +51,8 @@ bench:
 ## test-windows: the Windows stage — the Windows build under Wine 10 (a Debian
 ## trixie root cached outside the checkout, /var/cache/awstray-wine/root, made
 ## on first use), against moto_server: the CLI scripts of testdata/windows, the
-## tray serving the CLI through its named pipe, and the agent's tests on named
-## pipes. Needs root.
+## tray serving the CLI through its named pipe, the agent's tests on named
+## pipes, and the keystore conformance suite on wincred. Needs root.
 test-windows:
 	scripts/test-windows.sh
 

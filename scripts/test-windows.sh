@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Windows test stage (make test-windows): the Windows build, under Wine 10
 # in the root that scripts/wine-root.sh makes, against moto_server on the
-# host. It builds Windows test binaries and runs them in one fresh Wine
+# host. It builds three Windows test binaries and runs them in one fresh Wine
 # prefix (a throwaway Windows user, its Credential Manager included):
+#   - credentials/keystore: the conformance suite on wincred, items over the
+#     Credential Manager's 2560-byte limit among them;
 #   - agent: the agent's tests, on named pipes;
 #   - tray/notify: the notifications' tests, toasts included;
 #   - the top-level package: the CLI scripts of testdata/windows and the tray
@@ -68,6 +70,7 @@ Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset 3>"$stage/display
 pids+=($!)
 
 export CGO_ENABLED=0 GOOS=windows GOARCH=amd64
+go test -c -o "$stage/keystore.test.exe" ./credentials/keystore
 go test -c -o "$stage/agent.test.exe" ./agent
 go test -c -o "$stage/notify.test.exe" ./tray/notify
 go test -c -o "$stage/pkg/awstray.test.exe" .
@@ -122,6 +125,7 @@ runtest() {
 		return 1
 	fi
 }
+runtest keystore "$win" "$win/keystore.test.exe" -test.run '^TestWinCred$'
 # A byte-mode named pipe has no half-close: that subtest is for sockets.
 runtest agent "$win" "$win/agent.test.exe" -test.skip '^TestBadInput$/^last_line_without_newline$'
 runtest notify "$win" "$win/notify.test.exe"

@@ -43,6 +43,13 @@ cleanup() {
 	set +e
 	if [ ${#winenv[@]} -gt 0 ] && [ -d "$stage/prefix" ]; then
 		chroot "$root" "${winenv[@]}" wineserver -k 2>/dev/null
+		# The server's socket folder, /tmp/wine-*/server-DEV-INODE of the
+		# prefix (Wine's wineserver aborts when TMPDIR moves it).
+		local sdir
+		sdir=server-$(stat -c %D "$stage/prefix")-$(printf %x "$(stat -c %i "$stage/prefix")")
+		for d in "$root"/tmp/wine-*/"$sdir"; do
+			[ -d "$d" ] && rm -rf "$d" && rmdir "$(dirname "$d")" 2>/dev/null
+		done
 	fi
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done

@@ -6,7 +6,7 @@ FUZZTIME  ?= 60s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME ?= 30x
 
-.PHONY: build run test check vet fmt-check unit fuzz bench deps release test-packages
+.PHONY: build run test check vet fmt-check unit fuzz bench deps release test-packages test-windows
 
 # Static, without cgo, on Linux and Windows (systray, the keyrings and the
 # notifications need none); macOS builds need cgo and are made on macOS.
@@ -61,6 +61,14 @@ release:
 ## files (scripts/test-packages.sh).
 test-packages: release
 	VERSION=$(VERSION) scripts/test-packages.sh
+
+## test-windows: the Windows stage — the Windows build under Wine 10 (a Debian
+## trixie root cached outside the checkout, /var/cache/awstray-wine/root, made
+## on first use), against moto_server: the CLI scripts of testdata/windows, the
+## tray serving the CLI through its named pipe, the agent's tests on named
+## pipes, and the keystore conformance suite on wincred. Needs root.
+test-windows:
+	scripts/test-windows.sh
 
 ## deps: the Debian packages the integration tests use (run as root).
 deps:

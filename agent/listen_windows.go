@@ -32,11 +32,7 @@ func Listen(path string) (net.Listener, error) {
 		return nil, &AlreadyServingError{Path: path}
 	}
 	s := sid.String()
-	l, err := winio.ListenPipe(path, &winio.PipeConfig{
-		SecurityDescriptor: "O:" + s + "D:P(A;;GA;;;" + s + ")",
-		InputBufferSize:    pipeBuffer,
-		OutputBufferSize:   pipeBuffer,
-	})
+	l, err := listenPipe(path, "O:"+s+"D:P(A;;GA;;;"+s+")")
 	if err != nil {
 		// The pipe exists: an agent busy with every instance, or one of
 		// another user's (pipes share one namespace).

@@ -1,4 +1,4 @@
-//go:build !(linux || freebsd || openbsd || netbsd || dragonfly)
+//go:build !(linux || freebsd || openbsd || netbsd || dragonfly || windows)
 
 package notify
 
@@ -9,8 +9,8 @@ import (
 	"github.com/gen2brain/beeep"
 )
 
-// Notifier shows notifications through gen2brain/beeep (Windows toasts,
-// macOS Notification Center). These have no ids to replace or withdraw
+// Notifier shows notifications through gen2brain/beeep (macOS
+// Notification Center; Windows has notify_windows.go). These have no ids to replace or withdraw
 // and no actions: Replaces, Timeout and Actions are ignored, and
 // CloseNotification does nothing. Its methods are safe for concurrent use.
 type Notifier struct {

@@ -50,14 +50,14 @@ func TestTrayNoTrayHost(t *testing.T) {
 		<-done
 	})
 
-	got := notes.WaitFor(1, 30*time.Second)
+	notes.WaitFor(1, 30*time.Second)
 	// The log line is written just before the notification is sent.
 	for end := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "no tray host"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(end) {
 			t.Fatalf("no log line about the missing tray host:\n%s", logs.String())
 		}
 	}
-	got = notes.Notifications()
+	got := notes.Notifications()
 	if len(got) != 1 {
 		t.Fatalf("%d notifications, want exactly one: %+v", len(got), got)
 	}

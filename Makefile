@@ -43,11 +43,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRawRequest$$' -fuzztime=$(FUZZTIME) ./agent/ecs
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCredentialsFile$$' -fuzztime=$(FUZZTIME) ./credentials/importer
 
+## bench: runs the benchmarks and writes docs/benchmarks.md (machine, CPU,
+## Go version, commit, date, run counts, medians) with scripts/bench.sh.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./credentials/awsconfig
-	$(GO) test -run='^$$' -bench='^Benchmark(ExecCached|TrayStartToMenu|Agent)$$' -benchtime=$(BENCHTIME) .
-	$(GO) test -run='^$$' -bench='TrayIdle' -benchtime=1x .
-	$(GO) test -run='^$$' -bench='AgentUnderLoad' -benchtime=1x .
+	GO=$(GO) BENCHTIME=$(BENCHTIME) scripts/bench.sh
 
 ## release: dist/ with the linux/amd64 and linux/arm64 tarballs, .deb and
 ## .rpm, the windows/amd64 zip, SHA256SUMS (checked), the Homebrew formula

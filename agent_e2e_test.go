@@ -44,6 +44,9 @@ func newAgentDesk(t testing.TB, config, settingsTOML string) *agentDesk {
 	moto := testenv.StartMoto(t)
 	proxy := testenv.StartCountingProxy(t, moto.URL)
 	d := &agentDesk{moto: moto, proxy: proxy, bus: testenv.StartSessionBus(t)}
+	// A panel's watcher: without one the tray would add a notification
+	// that the tests' counts do not expect.
+	testenv.StartStatusNotifierWatcher(t, d.bus)
 	d.sandbox = newSandbox(t, proxy.URL)
 	var env []string
 	for _, kv := range d.env {

@@ -102,6 +102,7 @@ func newTrayBench(b *testing.B) *trayBench {
 	b.Helper()
 	moto := testenv.StartMoto(b)
 	tb := &trayBench{sandbox: newSandbox(b, moto.URL), bus: testenv.StartSessionBus(b)}
+	testenv.StartStatusNotifierWatcher(b, tb.bus) // a desktop with a tray, as users have
 	var env []string
 	for _, kv := range tb.env {
 		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {

@@ -73,6 +73,7 @@ func newKFDesk(t *testing.T, proxyURL, bus string, backendEnv []string) *kfDesk 
 	}
 	d.env = append(append(env, "DBUS_SESSION_BUS_ADDRESS="+bus, "XDG_RUNTIME_DIR="+runtime,
 		"XDG_STATE_HOME="+filepath.Join(d.home, ".state"), "AWSTRAY_CHECK_INTERVAL=200ms"), backendEnv...)
+	testenv.StartStatusNotifierWatcher(t, bus) // else the tray notifies that it has no tray host
 	d.notes = testenv.StartNotificationRecorder(t, bus)
 	writeHome(t, d.home, kfConfig, "")
 	return d

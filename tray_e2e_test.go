@@ -61,6 +61,10 @@ func newTrayDesktop(t *testing.T, config, settingsTOML string) *trayDesktop {
 			_ = syscall.Kill(p.PID, syscall.SIGKILL)
 		}
 	})
+	// A panel's watcher, as on a desktop with a tray: without one the tray
+	// says so in a notification (TestTrayNoTrayHost), which the counts
+	// here do not expect.
+	testenv.StartStatusNotifierWatcher(t, d.bus)
 	d.notes = testenv.StartNotificationRecorder(t, d.bus)
 	d.env = append(d.env, d.marker, "DISPLAY="+d.display, "SHELL=/bin/sh", "TERMINAL=xterm", "AWSTRAY_CHECK_INTERVAL=200ms",
 		"AWS_CONFIG_FILE="+filepath.Join(d.home, ".aws", "config"), "NO_AT_BRIDGE=1")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -60,11 +61,7 @@ func runExec(app *App, in execInput) error {
 	}
 	argv := in.argv
 	if len(argv) == 0 {
-		shell := app.Getenv("SHELL")
-		if shell == "" {
-			shell = "/bin/sh"
-		}
-		argv = []string{shell}
+		argv = []string{defaultShell(runtime.GOOS, app.Getenv)}
 	}
 	// The program's name only: its arguments may hold secrets.
 	in.command, in.program = agent.CommandExec, filepath.Base(argv[0])
@@ -161,4 +158,21 @@ func (a *App) standaloneForServer(ctx context.Context, in credsInput) (credentia
 		return "", &credentials.MFARequiredError{Profile: profile}
 	}
 	return r.Retrieve(ctx, credentials.Request{Profile: in.profile, Duration: in.duration, NoSession: in.noSession})
+}
+
+// defaultShell is what exec runs without a command: on Windows %ComSpec%
+// (cmd.exe) — /bin/sh does not exist there, and a $SHELL set by Git Bash
+// is an MSYS path a Windows program cannot start — elsewhere $SHELL, else
+// /bin/sh. The tray's Open terminal runs exec with no command.
+func defaultShell(goos string, getenv func(string) string) string {
+	if goos == "windows" {
+		if s := getenv("ComSpec"); s != "" {
+			return s
+		}
+		return "cmd.exe"
+	}
+	if s := getenv("SHELL"); s != "" {
+		return s
+	}
+	return "/bin/sh"
 }

@@ -24,7 +24,7 @@ func newExportCmd(app *App) *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:               "export PROFILE [--format F]",
-		Short:             "Print a profile's credentials as shell export lines or JSON",
+		Short:             "Print a profile's credentials as shell export lines, JSON or an ini section",
 		Long:              "Print the profile's credentials in format F, the same lines as\n`aws configure export-credentials --format F` where the formats overlap,\nquoted safely for the shell. Formats:\n" + strings.Join(desc, "\n"),
 		Example:           "  eval \"$(awstray export work)\"\n  awstray export work --format fish | source",
 		Args:              profileArg("export"),

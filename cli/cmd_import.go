@@ -33,7 +33,7 @@ func newImportCmd(app *App) *cobra.Command {
 	var in importInput
 	cmd := &cobra.Command{
 		Use:   "import aws-vault|credentials-file [PROFILE...]",
-		Short: "Move long-term keys from aws-vault or ~/.aws/credentials into the keyring",
+		Short: "Copy long-term keys from aws-vault or ~/.aws/credentials into the keyring",
 		Long: `Copy long-term access keys into awstray's keyring from aws-vault's keyring
 or from the AWS CLI's shared credentials file: those of the named profiles,
 or every one found.

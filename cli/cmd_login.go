@@ -67,6 +67,11 @@ one for their regions).`,
 	}
 	in.addFlags(cmd, false)
 	f := cmd.Flags()
+	// The shared --duration help speaks of sessions and roles; here it is
+	// the federation token's.
+	if d := f.Lookup("duration"); d != nil {
+		d.Usage = "lifetime of the federation token of an IAM user profile, e.g. 4h (default 1h)"
+	}
 	f.StringVar(&in.region, "region", "", "the console's region (default: the profile's, or AWS_REGION)")
 	f.StringVar(&in.path, "path", "", "the console page to open, e.g. s3/home or ec2/home#Instances (default: the console home)")
 	f.BoolVarP(&in.stdout, "stdout", "s", false, "print the sign-in link instead of opening the browser")

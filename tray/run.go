@@ -23,6 +23,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/internal/doctor"
 	"github.com/awstray/awstray/internal/single"
 	"github.com/awstray/awstray/internal/usage"
 	"github.com/awstray/awstray/launcher"
@@ -179,6 +180,19 @@ func Run(o RunOptions) error {
 			notifyFn("keyring", "The "+o.Store.Backend()+" keyring is not readable", err.Error())
 		}
 	}
+
+	go watchTrayHost(ctx, trayHostWatch{
+		Check: func(ctx context.Context) doctor.Result {
+			return doctor.CheckTray(ctx, doctor.Env{Getenv: o.Getenv})
+		},
+		Grace: trayHostGrace,
+		Poll:  trayHostPoll,
+		Sleep: sleepCtx,
+		Say: func(r doctor.Result) {
+			o.Log.Warn("no tray host: the tray's icon will not show", "detail", r.Detail, "fix", r.Fix)
+			notifyFn("trayhost", "awstray runs, but its icon cannot show", r.Detail+". To fix: "+r.Fix+".")
+		},
+	})
 
 	// Serve the CLI: exec, export and credential-process get their
 	// credentials from here while the tray runs.

@@ -211,3 +211,11 @@ func keyringOptions(e Env, st settingsState) (keystore.Options, string) {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// CheckTray is the tray check alone, for the tray's own start-up: whether
+// a StatusNotifierWatcher is on the session bus to show the icon.
+func CheckTray(ctx context.Context, env Env) Result {
+	r := checkTray(ctx, env.withDefaults())
+	r.Check = "tray"
+	return r
+}

@@ -39,9 +39,9 @@ type App struct {
 	settingsErr *settings.FileError
 	warned      bool
 	store       *keystore.Store
-	// passphrase asks for the file keyring's passphrase; nil: on the
-	// terminal.
-	passphrase func() (string, error)
+	// passphrase asks for the file keyring's passphrase, newPassphrase
+	// for a new file keyring's (twice); nil: on the terminal.
+	passphrase, newPassphrase func() (string, error)
 }
 
 // NewApp returns an App on the process's own streams and environment.
@@ -140,9 +140,9 @@ func (a *App) Store() (*keystore.Store, error) {
 		opts.Remember = a.rememberBackend
 	}
 	if opts.FilePassphrase == nil {
-		opts.FilePassphrase = a.askPassphrase
+		opts.FilePassphrase, opts.NewFilePassphrase = a.askPassphrase, a.askNewPassphrase
 		if a.passphrase != nil {
-			opts.FilePassphrase = a.passphrase
+			opts.FilePassphrase, opts.NewFilePassphrase = a.passphrase, a.newPassphrase
 		}
 	}
 	st, err := keystore.Open(opts)

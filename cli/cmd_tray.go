@@ -64,13 +64,19 @@ func trayOptions(app *App) (tray.RunOptions, error) {
 	}
 	// The file keyring's passphrase comes from a dialog: a tray has no
 	// terminal.
-	app.passphrase = func() (string, error) {
-		p := &launcher.Prompter{Tool: s.WithDefaults().Dialogs}
-		pw, err := p.Passphrase(context.Background(), "awstray", "Passphrase of the awstray file keyring:")
-		if errors.Is(err, launcher.ErrCancelled) {
-			return "", errors.New("no passphrase given")
+	ask := func(text string) func() (string, error) {
+		return func() (string, error) {
+			p := &launcher.Prompter{Tool: s.WithDefaults().Dialogs}
+			pw, err := p.Passphrase(context.Background(), "awstray", text)
+			if errors.Is(err, launcher.ErrCancelled) {
+				return "", errors.New("no passphrase given")
+			}
+			return pw, err
 		}
-		return pw, err
+	}
+	app.passphrase = ask("Passphrase of the awstray file keyring:")
+	app.newPassphrase = func() (string, error) {
+		return confirmPassphrase(ask("New passphrase for the awstray file keyring:"), ask("The same passphrase again:"))
 	}
 	st, err := app.Store()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/99designs/keyring"
 )
@@ -30,7 +31,11 @@ func filePassphrase(o Options, dir string) (string, error) {
 	if o.FilePassphrase == nil {
 		return "", fmt.Errorf("the file keyring in %s needs a passphrase (set AWSTRAY_FILE_PASSPHRASE)", dir)
 	}
-	pw, err := o.FilePassphrase()
+	ask := o.FilePassphrase
+	if o.NewFilePassphrase != nil && !fileKeyringExists(dir) {
+		ask = o.NewFilePassphrase
+	}
+	pw, err := ask()
 	if err != nil {
 		return "", fmt.Errorf("reading the passphrase for the file keyring in %s: %w", dir, err)
 	}
@@ -38,6 +43,25 @@ func filePassphrase(o Options, dir string) (string, error) {
 		return "", fmt.Errorf("empty passphrase for the file keyring in %s", dir)
 	}
 	return pw, nil
+}
+
+// fileKeyringExists reports whether dir holds a file keyring already: the
+// canary or any item. A folder that cannot be read counts as existing, so
+// the passphrase is asked once and checked against what is there.
+func fileKeyringExists(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // wrongPassphraseError is Open's error for a passphrase that does not

@@ -40,6 +40,12 @@ type Options struct {
 	// a person. Required for the file backend.
 	FilePassphrase func() (string, error)
 
+	// NewFilePassphrase, when set, is called instead of FilePassphrase
+	// for a file keyring that does not exist yet (no item in its folder):
+	// a prompt asks for the passphrase twice there, since a typo would
+	// lock the person out of what is stored next.
+	NewFilePassphrase func() (string, error)
+
 	// PassDir is the password store (default $PASSWORD_STORE_DIR, else
 	// ~/.password-store), PassCmd the pass program (default "pass") and
 	// PassPrefix the folder in the store that holds awstray's items

@@ -37,6 +37,9 @@ func runTray(app *App) error {
 	defer release()
 	o, err := trayOptions(app)
 	if err != nil {
+		// Started from a desktop's autostart nobody reads stderr: say it
+		// once where the person looks.
+		tray.NotifyCannotStart(err)
 		return err
 	}
 	return tray.Run(o)

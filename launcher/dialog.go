@@ -139,6 +139,14 @@ func (p *Prompter) timeout() time.Duration {
 	return DefaultDialogTimeout
 }
 
+// markedTool is a dialog tool whose output proves the dialog ran: a
+// program that exits without showing it is told from a person who left the
+// answer empty.
+type markedTool interface {
+	// answer is out less the proof, or errDialogDidNotRun.
+	answer(out string) (string, error)
+}
+
 // toolByName is the dialog tool of a name from Tools (not auto or ykman).
 func toolByName(name string) dialogTool {
 	switch name {
@@ -248,6 +256,14 @@ func (p *Prompter) show(ctx context.Context, r request) (string, error) {
 		if err := tool.outcome(code, stderr); err != nil {
 			if errors.Is(err, ErrCancelled) {
 				return "", ErrCancelled
+			}
+			return "", fmt.Errorf("%s dialog: %w", tool.name(), err)
+		}
+	}
+	if m, ok := tool.(markedTool); ok {
+		if out, err = m.answer(out); err != nil {
+			if line := lastLine(stderr); line != "" {
+				return "", fmt.Errorf("%s dialog: %w: %s", tool.name(), err, line)
 			}
 			return "", fmt.Errorf("%s dialog: %w", tool.name(), err)
 		}
@@ -401,7 +417,7 @@ func (p *Prompter) MFACode(ctx context.Context, profile, serial, previousError s
 	if previousError != "" {
 		text = previousError + "\n\n" + question
 	}
-	for {
+	for empty := 0; ; {
 		answer, err := p.Text(ctx, title, text, "")
 		if err != nil {
 			return "", err
@@ -410,10 +426,21 @@ func (p *Prompter) MFACode(ctx context.Context, profile, serial, previousError s
 		if mfaCode.MatchString(code) {
 			return code, nil
 		}
+		if code == "" {
+			// Someone who means to answer types something; a tool that
+			// comes back empty at once would otherwise be started for
+			// ever while the CLI behind the tray waits.
+			if empty++; empty > maxEmptyAnswers {
+				return "", fmt.Errorf("no MFA code was entered: the dialog came back empty %d times", empty)
+			}
+		}
 		// Never echo the entry: it may be a password typed by mistake.
 		text = "That was not a code: enter the 6 to 8 digits.\n\n" + question
 	}
 }
+
+// maxEmptyAnswers is how often MFACode asks again after an empty answer.
+const maxEmptyAnswers = 2
 
 var (
 	profileName = lazyRegexp(`^[^\s\[\]]+$`)

@@ -172,8 +172,19 @@ const dialogEnvPrefix = "AWSTRAY_DIALOG_"
 // powershell shows a Windows Forms dialog from powershell.exe. The script
 // is fixed text (sent encoded, so no quoting of the command line matters);
 // the title, text and initial answer reach it as environment variables;
-// the answer comes back as UTF-8 bytes on stdout. Exit status 2 is Cancel.
+// the answer comes back as UTF-8 bytes on stdout, after a marker line that
+// only a dialog that ran prints. Exit status 2 is Cancel.
 type powershell struct{}
+
+// powershellMarker opens the output of a PowerShell dialog that ran to its
+// end. Without it an exit status of 0 proves nothing: Wine's powershell.exe
+// is a stub that exits 0 and prints nothing, which would read as an empty
+// answer (asked again for ever) or a yes.
+const powershellMarker = "awstray-dialog-ran"
+
+// errDialogDidNotRun means the dialog program ended without showing its
+// dialog.
+var errDialogDidNotRun = errors.New("the dialog did not run (the program exited without showing it)")
 
 func (powershell) name() string { return ToolPowershell }
 
@@ -182,19 +193,26 @@ $ProgressPreference = 'SilentlyContinue'
 Add-Type -AssemblyName System.Windows.Forms
 Add-Type -AssemblyName System.Drawing
 [System.Windows.Forms.Application]::EnableVisualStyles()
+$stdout = [Console]::OpenStandardOutput()
+function Finish([int]$code, [string]$answer) {
+  $bytes = [System.Text.Encoding]::UTF8.GetBytes('` + powershellMarker + `' + "` + "`n" + `" + $answer)
+  $stdout.Write($bytes, 0, $bytes.Length)
+  $stdout.Flush()
+  exit $code
+}
 $kind = $env:AWSTRAY_DIALOG_KIND
 $title = [string]$env:AWSTRAY_DIALOG_TITLE
 $text = ([string]$env:AWSTRAY_DIALOG_TEXT) -replace "\r?\n", "` + "`r`n" + `"
 if ($kind -eq 'question') {
   $r = [System.Windows.Forms.MessageBox]::Show($text, $title, [System.Windows.Forms.MessageBoxButtons]::YesNo, [System.Windows.Forms.MessageBoxIcon]::Question)
-  if ($r -eq [System.Windows.Forms.DialogResult]::Yes) { exit 0 }
-  exit 2
+  if ($r -eq [System.Windows.Forms.DialogResult]::Yes) { Finish 0 '' }
+  Finish 2 ''
 }
 if ($kind -eq 'info' -or $kind -eq 'error') {
   $icon = [System.Windows.Forms.MessageBoxIcon]::Information
   if ($kind -eq 'error') { $icon = [System.Windows.Forms.MessageBoxIcon]::Error }
   [void][System.Windows.Forms.MessageBox]::Show($text, $title, [System.Windows.Forms.MessageBoxButtons]::OK, $icon)
-  exit 0
+  Finish 0 ''
 }
 $form = New-Object System.Windows.Forms.Form
 $form.Text = $title
@@ -237,12 +255,8 @@ $form.Controls.Add($panel)
 $form.AcceptButton = $ok
 $form.CancelButton = $cancel
 $form.Add_Shown({ $form.Activate(); [void]$box.Focus() })
-if ($form.ShowDialog() -ne [System.Windows.Forms.DialogResult]::OK) { exit 2 }
-$bytes = [System.Text.Encoding]::UTF8.GetBytes($box.Text)
-$out = [Console]::OpenStandardOutput()
-$out.Write($bytes, 0, $bytes.Length)
-$out.Flush()
-exit 0
+if ($form.ShowDialog() -ne [System.Windows.Forms.DialogResult]::OK) { Finish 2 '' }
+Finish 0 $box.Text
 `
 
 var powershellKinds = map[dialogKind]string{
@@ -271,6 +285,16 @@ func encodePowerShell(script string) string {
 		b = append(b, byte(u), byte(u>>8))
 	}
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// answer is what the dialog printed less the marker line; no marker is
+// errDialogDidNotRun.
+func (powershell) answer(out string) (string, error) {
+	rest, ok := strings.CutPrefix(out, powershellMarker+"\n")
+	if !ok {
+		return "", errDialogDidNotRun
+	}
+	return rest, nil
 }
 
 func (powershell) outcome(code int, stderr string) error {

@@ -31,7 +31,9 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/awstray/awstray/agent"
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/tray"
 )
 
 // windowsMoto returns the URL of a moto_server with no state.
@@ -155,7 +157,8 @@ func randomHex(n int) string {
 }
 
 // trayConfig has a plain IAM user, one with MFA (codes from mfa_process,
-// run by cmd.exe) and a role on top of it.
+// run by cmd.exe), a role on top of it, and a user with MFA whose code the
+// tray asks for in a dialog.
 const trayConfig = `[profile tdev]
 region = us-east-1
 
@@ -167,6 +170,10 @@ mfa_process = echo 123456
 [profile tadmin]
 source_profile = tmfa
 role_arn = arn:aws:iam::123456789012:role/tadmin
+
+[profile tasks]
+region = us-east-1
+mfa_serial = arn:aws:iam::123456789012:mfa/tasks
 `
 
 // winDesk is one Windows user's session for the tray tests: its own
@@ -176,6 +183,8 @@ type winDesk struct {
 	env  []string // for the tray and the CLI
 	pipe string
 	dir  string
+	// trayPID is the process startTray started.
+	trayPID uint32
 }
 
 func newWinDesk(t *testing.T, moto string) *winDesk {
@@ -253,6 +262,7 @@ func (d *winDesk) startTray(t *testing.T) *syncBuffer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	d.trayPID = uint32(cmd.Process.Pid)
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -465,4 +475,182 @@ func TestWindowsTrayAgent(t *testing.T) {
 			t.Errorf("exec --server: %v\n%s", err, errb.String())
 		}
 	})
+}
+
+// TestWindowsTrayMFADialogFails: a locked profile with mfa_serial and no
+// mfa_process, asked for through the tray, where the dialog cannot be
+// shown (Wine's powershell.exe is a stub that exits 0 and prints nothing):
+// the CLI gets one line naming the dialog tool at once. It used to wait
+// five minutes while the tray started PowerShell again and again.
+func TestWindowsTrayMFADialogFails(t *testing.T) {
+	requireThrowawayCredMan(t)
+	if !powershellIsStub(t) {
+		t.Skip("powershell.exe shows real dialogs here: nobody would answer this one")
+	}
+	d := newWinDesk(t, windowsMoto(t))
+	d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", "tasks")
+	d.mustRun(t, "", "clear")
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+	_, errOut, took, err := d.run(t, time.Minute, "", trayOnly, "exec", "tasks", "--", "cmd", "/c", "echo", "ran")
+	if err == nil {
+		t.Fatalf("exec tasks succeeded without an MFA code")
+	}
+	line := strings.TrimSpace(errOut)
+	if strings.Contains(line, "\n") || !strings.Contains(line, "powershell") {
+		t.Errorf("exec tasks: stderr %q, want one line naming powershell", errOut)
+	}
+	if took > 10*time.Second {
+		t.Errorf("exec tasks failed after %v, want within 10s", took)
+	}
+	t.Logf("exec tasks: %v after %v: %s", err, took, line)
+}
+
+// powershellIsStub reports whether powershell.exe ends at once without
+// running a script (Wine's).
+func powershellIsStub(t *testing.T) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Write-Output ('a'+'b')").Output()
+	if err != nil && ctx.Err() != nil {
+		t.Fatalf("powershell.exe: %v", err)
+	}
+	return !strings.Contains(string(out), "ab")
+}
+
+// TestWindowsStartAtLogin: Start at login, chosen in the tray's menu,
+// adds the tray to the user's Run key and, chosen again, removes it —
+// read back with reg.exe. The menu is driven as a person with a keyboard
+// would: a right click on the icon, then keys.
+func TestWindowsStartAtLogin(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	d.startTray(t)
+	pid := d.trayPID
+	regValue := func() (string, bool) {
+		out, err := exec.Command("reg", "query", `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, "/v", "awstray").CombinedOutput()
+		if err != nil {
+			return string(out), false
+		}
+		return string(out), strings.Contains(string(out), "awstray")
+	}
+	if out, ok := regValue(); ok {
+		t.Fatalf("the Run key has awstray before the test:\n%s", out)
+	}
+	// Where Start at login sits in Settings, counted from the end: the
+	// keys go to the last item and up.
+	var settings tray.Item
+	for _, it := range tray.BuildMenu(credentials.Snapshot{}, tray.UI{}).Items {
+		if it.ID == "settings" {
+			settings = it
+		}
+	}
+	up := -1
+	for i := len(settings.Children) - 1; i >= 0; i-- {
+		if settings.Children[i].ID == "settings/login" {
+			up = len(settings.Children) - 1 - i
+		}
+	}
+	if up < 0 {
+		t.Fatal("the Settings menu has no Start at login")
+	}
+	for _, want := range []bool{true, false} {
+		clickStartAtLogin(t, pid, up)
+		end := time.Now().Add(20 * time.Second)
+		for {
+			out, ok := regValue()
+			if ok == want {
+				if want && !strings.Contains(out, `.exe" tray`) {
+					t.Errorf("the Run value is not the tray's command line:\n%s", out)
+				}
+				t.Logf("Start at login %v: reg query:\n%s", want, out)
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("Start at login chosen: the Run value present = %v after 20s, want %v:\n%s", ok, want, out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+var (
+	user32           = windows.NewLazySystemDLL("user32.dll")
+	procPostMessageW = user32.NewProc("PostMessageW")
+)
+
+// trayWindows are the top-level windows of class class that process pid
+// owns, visible ones only if visible.
+func trayWindows(pid uint32, class string, visible bool) []windows.HWND {
+	var found []windows.HWND
+	cb := windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+		var p uint32
+		if _, err := windows.GetWindowThreadProcessId(h, &p); err != nil || p != pid {
+			return 1
+		}
+		buf := make([]uint16, 256)
+		n, err := windows.GetClassName(h, &buf[0], int32(len(buf)))
+		if err != nil || windows.UTF16ToString(buf[:n]) != class {
+			return 1
+		}
+		if !visible || windows.IsWindowVisible(h) {
+			found = append(found, h)
+		}
+		return 1
+	})
+	_ = windows.EnumWindows(cb, nil)
+	return found
+}
+
+func postMessage(h windows.HWND, msg uint32, w, l uintptr) error {
+	if r, _, err := procPostMessageW.Call(uintptr(h), uintptr(msg), w, l); r == 0 {
+		return err
+	}
+	return nil
+}
+
+// clickStartAtLogin opens the tray's menu as a right click on its icon
+// does, goes to Settings (above Quit, the last item), opens it, goes to
+// its last item, up by up, and chooses that item.
+func clickStartAtLogin(t *testing.T, pid uint32, up int) {
+	t.Helper()
+	const (
+		wmKeyDown   = 0x0100
+		wmRButtonUp = 0x0205
+		wmTrayIcon  = 0x0400 + 1 // fyne.io/systray's icon callback: WM_USER+1
+		vkReturn    = 0x0D
+		vkEnd       = 0x23
+		vkUp        = 0x26
+		vkRight     = 0x27
+	)
+	var popup windows.HWND
+	for end := time.Now().Add(30 * time.Second); popup == 0; {
+		if time.Now().After(end) {
+			t.Fatal("the tray's menu did not open within 30s")
+		}
+		// The menu may not be built yet: ask again until it opens.
+		for _, h := range trayWindows(pid, "SystrayClass", false) {
+			if err := postMessage(h, wmTrayIcon, 0, wmRButtonUp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for wait := time.Now().Add(2 * time.Second); popup == 0 && time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+			if p := trayWindows(pid, "#32768", true); len(p) > 0 {
+				popup = p[0]
+			}
+		}
+	}
+	keys := []uintptr{vkEnd, vkUp, vkRight, vkEnd}
+	for range up {
+		keys = append(keys, vkUp)
+	}
+	keys = append(keys, vkReturn)
+	// Posted keys reach the menu loop of the tray's thread whichever of
+	// its windows they name: the submenu, once open, takes the rest.
+	for _, k := range keys {
+		if err := postMessage(popup, wmKeyDown, k, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -124,7 +124,7 @@ runtest() {
 	if timeout 600 chroot "$root" sh -c 'cd "$1" && shift && exec "$@"' sh "$dir" \
 		"${winenv[@]}" "${testenv[@]}" wine "$@" -test.v -test.timeout=8m >"$log" 2>&1 &&
 		grep -q '^--- PASS' "$log" && ! grep -q -e '^--- SKIP' -e 'no tests to run' "$log"; then
-		grep -E '^(--- |ok|PASS$)' "$log"
+		if [ -n "${AWSTRAY_WINE_ONLY:-}" ]; then cat "$log"; else grep -E '^(--- |ok|PASS$)' "$log"; fi
 		say "$name passed in $((SECONDS - t0)) s"
 	else
 		cat "$log"
@@ -132,6 +132,12 @@ runtest() {
 		return 1
 	fi
 }
+# AWSTRAY_WINE_ONLY=PATTERN runs only the top-level tests PATTERN matches
+# (-test.run), for working on one of them, and shows all of their output.
+if [ -n "${AWSTRAY_WINE_ONLY:-}" ]; then
+	runtest cli-and-tray "$win/pkg" "$win/pkg/awstray.test.exe" -test.run "$AWSTRAY_WINE_ONLY"
+	exit 0
+fi
 runtest keystore "$win" "$win/keystore.test.exe" -test.run '^TestWinCred$'
 # A byte-mode named pipe has no half-close: that subtest is for sockets.
 runtest agent "$win" "$win/agent.test.exe" -test.skip '^TestBadInput$/^last_line_without_newline$'

@@ -21,5 +21,8 @@ func StartAtLogin(exe string, on bool) error {
 		}
 		return nil
 	}
-	return k.SetStringValue("awstray", `"`+exe+`" tray`)
+	if err := k.SetStringValue("awstray", `"`+exe+`" tray`); err != nil {
+		return fmt.Errorf("adding awstray to the Run key: %w", err)
+	}
+	return nil
 }

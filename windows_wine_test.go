@@ -610,19 +610,13 @@ func postMessage(h windows.HWND, msg uint32, w, l uintptr) error {
 	return nil
 }
 
-// clickStartAtLogin opens the tray's menu as a right click on its icon
-// does, goes to Settings (above Quit, the last item), opens it, goes to
-// its last item, up by up, and chooses that item.
-func clickStartAtLogin(t *testing.T, pid uint32, up int) {
+// openTrayMenu opens the tray's menu as a right click on its icon does and
+// returns the menu's window.
+func openTrayMenu(t *testing.T, pid uint32) windows.HWND {
 	t.Helper()
 	const (
-		wmKeyDown   = 0x0100
 		wmRButtonUp = 0x0205
 		wmTrayIcon  = 0x0400 + 1 // fyne.io/systray's icon callback: WM_USER+1
-		vkReturn    = 0x0D
-		vkEnd       = 0x23
-		vkUp        = 0x26
-		vkRight     = 0x27
 	)
 	var popup windows.HWND
 	for end := time.Now().Add(30 * time.Second); popup == 0; {
@@ -641,6 +635,22 @@ func clickStartAtLogin(t *testing.T, pid uint32, up int) {
 			}
 		}
 	}
+	return popup
+}
+
+// clickStartAtLogin opens the tray's menu, goes to Settings (above Quit,
+// the last item), opens it, goes to its last item, up by up, and chooses
+// that item.
+func clickStartAtLogin(t *testing.T, pid uint32, up int) {
+	t.Helper()
+	const (
+		wmKeyDown = 0x0100
+		vkReturn  = 0x0D
+		vkEnd     = 0x23
+		vkUp      = 0x26
+		vkRight   = 0x27
+	)
+	popup := openTrayMenu(t, pid)
 	keys := []uintptr{vkEnd, vkUp, vkRight, vkEnd}
 	for range up {
 		keys = append(keys, vkUp)
@@ -653,4 +663,84 @@ func clickStartAtLogin(t *testing.T, pid uint32, up int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+var (
+	procSetCursorPos  = user32.NewProc("SetCursorPos")
+	procGetWindowRect = user32.NewProc("GetWindowRect")
+)
+
+// TestScreenshotWindowsTray stages docs/tray-windows.png
+// (AWSTRAY_WINE_SCREENSHOT=docs/tray-windows.png scripts/test-windows.sh):
+// the tray's icon in Wine's notification area and its
+// menu open, with a profile unlocked. The stage takes the picture from
+// the host when this test says it is ready, through files in
+// AWSTRAY_WINE_SHOT, a folder.
+func TestScreenshotWindowsTray(t *testing.T) {
+	dir := os.Getenv("AWSTRAY_WINE_SHOT")
+	if dir == "" {
+		t.Skip("AWSTRAY_WINE_SHOT is not set: no screenshot to stage")
+	}
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	for _, p := range []string{"tdev", "tmfa"} {
+		d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", p)
+	}
+	d.mustRun(t, "", "clear")
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+	if _, errOut, _, err := d.run(t, 30*time.Second, "", trayOnly, "exec", "tdev", "--", "cmd", "/c", "echo", "unlocked"); err != nil {
+		t.Fatalf("unlocking tdev through the tray: %v\n%s", err, errOut)
+	}
+	// The menu opens at the pointer: put it at the tray's icon.
+	var icon windows.HWND
+	for end := time.Now().Add(20 * time.Second); icon == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the tray's icon did not show in the notification area within 20s")
+		}
+		for _, bar := range wineTrayBars() {
+			windows.EnumChildWindows(bar, windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+				buf := make([]uint16, 64)
+				if n, err := windows.GetClassName(h, &buf[0], int32(len(buf))); err == nil && windows.UTF16ToString(buf[:n]) == "__wine_tray_icon" && windows.IsWindowVisible(h) {
+					icon = h
+					return 0
+				}
+				return 1
+			}), nil)
+		}
+	}
+	var r windows.Rect
+	if ok, _, err := procGetWindowRect.Call(uintptr(icon), uintptr(unsafe.Pointer(&r))); ok == 0 {
+		t.Fatalf("GetWindowRect: %v", err)
+	}
+	// Just above the icon: the menu opens upwards and leaves it in view.
+	if ok, _, err := procSetCursorPos.Call(uintptr(r.Left), uintptr(r.Top-2)); ok == 0 {
+		t.Fatalf("SetCursorPos: %v", err)
+	}
+	t.Logf("the tray's icon is at %+v", r)
+	openTrayMenu(t, d.trayPID)
+	if err := os.WriteFile(filepath.Join(dir, "ready"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatal("the stage took no screenshot within a minute")
+		}
+	}
+}
+
+// wineTrayBars are the windows of Wine's taskbar (Shell_TrayWnd).
+func wineTrayBars() []windows.HWND {
+	var bars []windows.HWND
+	_ = windows.EnumWindows(windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+		buf := make([]uint16, 64)
+		if n, err := windows.GetClassName(h, &buf[0], int32(len(buf))); err == nil && windows.UTF16ToString(buf[:n]) == "Shell_TrayWnd" {
+			bars = append(bars, h)
+		}
+		return 1
+	}), nil)
+	return bars
 }

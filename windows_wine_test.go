@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -254,7 +255,14 @@ func (d *winDesk) mustRun(t *testing.T, stdin string, args ...string) string {
 // under test.
 func (d *winDesk) startTray(t *testing.T) *syncBuffer {
 	t.Helper()
+	return d.startTrayWith(t, nil)
+}
+
+// startTrayWith is startTray with the process attributes attr.
+func (d *winDesk) startTrayWith(t *testing.T, attr *syscall.SysProcAttr) *syncBuffer {
+	t.Helper()
 	cmd := exec.Command(d.exe, "tray")
+	cmd.SysProcAttr = attr
 	cmd.Env = d.env
 	cmd.Dir = d.dir
 	logs := &syncBuffer{}
@@ -744,3 +752,84 @@ func wineTrayBars() []windows.HWND {
 	}), nil)
 	return bars
 }
+
+// TestWindowsResources: awstray.exe carries its icon, version information
+// and manifest (rsrc_windows_*.syso; this test binary is built from the
+// same package, so it carries them too).
+func TestWindowsResources(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := windows.GetFileVersionInfoSize(exe, nil)
+	if err != nil {
+		t.Fatalf("no version information in %s: %v", exe, err)
+	}
+	info := make([]byte, size)
+	if err := windows.GetFileVersionInfo(exe, 0, size, unsafe.Pointer(&info[0])); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"ProductName": "awstray", "OriginalFilename": "awstray.exe"} {
+		var p *uint16
+		var n uint32
+		if err := windows.VerQueryValue(unsafe.Pointer(&info[0]), `\StringFileInfo\040904b0\`+key, unsafe.Pointer(&p), &n); err != nil {
+			t.Errorf("version information %s: %v", key, err)
+			continue
+		}
+		if got := windows.UTF16PtrToString(p); got != want {
+			t.Errorf("version information %s = %q, want %q", key, got, want)
+		}
+	}
+	const loadAsDatafile = 0x00000002
+	mod, err := windows.LoadLibraryEx(exe, 0, loadAsDatafile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windows.FreeLibrary(mod)
+	if _, err := windows.FindResource(mod, "APP", windows.RT_GROUP_ICON); err != nil {
+		t.Errorf("no application icon: %v", err)
+	}
+	if _, err := windows.FindResource(mod, windows.ResourceID(1), windows.RT_MANIFEST); err != nil {
+		t.Errorf("no application manifest: %v", err)
+	}
+}
+
+// TestWindowsVersionPrints: the CLI, a console program, prints to the
+// standard output it was given.
+func TestWindowsVersionPrints(t *testing.T) {
+	d := newWinDesk(t, "http://127.0.0.1:1")
+	out := d.mustRun(t, "", "version")
+	if !strings.HasPrefix(out, "awstray ") {
+		t.Fatalf("awstray version printed %q", out)
+	}
+}
+
+// TestWindowsTrayLeavesItsOwnConsole: a tray that Windows gave a console
+// of its own (as Explorer does for the Run key) lets go of it, so no empty
+// console window stays beside the tray. The test asks by attaching to the
+// tray's console, which fails once the tray has none; it gives up its own
+// console for that (AttachConsole needs a caller without one), so it runs
+// after the tests that start programs.
+func TestWindowsTrayLeavesItsOwnConsole(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	const createNewConsole = 0x00000010
+	d.startTrayWith(t, &syscall.SysProcAttr{CreationFlags: createNewConsole})
+	_, _, _ = procFreeConsoleT.Call()
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, _, err := procAttachConsole.Call(uintptr(d.trayPID))
+		if r == 0 {
+			t.Logf("AttachConsole(tray): %v", err)
+			return
+		}
+		_, _, _ = procFreeConsoleT.Call()
+		if time.Now().After(end) {
+			t.Fatal("the tray still has the console Windows made for it 15s after it listened")
+		}
+	}
+}
+
+var (
+	procAttachConsole = windows.NewLazySystemDLL("kernel32.dll").NewProc("AttachConsole")
+	procFreeConsoleT  = windows.NewLazySystemDLL("kernel32.dll").NewProc("FreeConsole")
+)

@@ -486,8 +486,9 @@ func TestWindowsTrayAgent(t *testing.T) {
 }
 
 // TestWindowsTrayMFADialogFails: a locked profile with mfa_serial and no
-// mfa_process, asked for through the tray, where the dialog cannot be
-// shown (Wine's powershell.exe is a stub that exits 0 and prints nothing):
+// mfa_process, asked for through the tray set to PowerShell's dialogs,
+// where the dialog cannot be shown (Wine's powershell.exe is a stub that
+// exits 0 and prints nothing):
 // the CLI gets one line naming the dialog tool at once. It used to wait
 // five minutes while the tray started PowerShell again and again.
 func TestWindowsTrayMFADialogFails(t *testing.T) {
@@ -498,6 +499,12 @@ func TestWindowsTrayMFADialogFails(t *testing.T) {
 	d := newWinDesk(t, windowsMoto(t))
 	d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", "tasks")
 	d.mustRun(t, "", "clear")
+	// PowerShell's dialogs, not the Win32 ones the tray uses by default.
+	settingsPath := filepath.Join(d.dir, "settings.toml")
+	if err := os.WriteFile(settingsPath, []byte("dialogs = \"powershell\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.env = append(d.env, "AWSTRAY_SETTINGS="+settingsPath)
 	d.startTray(t)
 	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
 	_, errOut, took, err := d.run(t, time.Minute, "", trayOnly, "exec", "tasks", "--", "cmd", "/c", "echo", "ran")
@@ -833,3 +840,109 @@ var (
 	procAttachConsole = windows.NewLazySystemDLL("kernel32.dll").NewProc("AttachConsole")
 	procFreeConsoleT  = windows.NewLazySystemDLL("kernel32.dll").NewProc("FreeConsole")
 )
+
+// TestWindowsTrayMFADialog: a locked profile with mfa_serial and no
+// mfa_process, asked for through the tray: the tray shows its own Win32
+// dialog (no PowerShell), the test types the code into it as a person
+// would, and the CLI gets the credentials.
+func TestWindowsTrayMFADialog(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", "tasks")
+	d.mustRun(t, "", "clear")
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+	type result struct {
+		out, errOut string
+		err         error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, _, err := d.run(t, time.Minute, "", trayOnly, "exec", "tasks", "--", "cmd", "/c", "set", "AWS")
+		done <- result{out, errOut, err}
+	}()
+	const title = "awstray: MFA code for tasks"
+	var dlg windows.HWND
+	for end := time.Now().Add(30 * time.Second); dlg == 0; time.Sleep(50 * time.Millisecond) {
+		select {
+		case r := <-done:
+			t.Fatalf("exec ended before the dialog showed: %v\n%s", r.err, r.errOut)
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatalf("no window %q within 30s", title)
+		}
+		dlg = topWindow(d.trayPID, title)
+	}
+	kids := childWindows(dlg)
+	if len(kids["Edit"]) != 1 {
+		t.Fatalf("the dialog has %d edit boxes, want 1", len(kids["Edit"]))
+	}
+	code, err := windows.UTF16PtrFromString("123 456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wmSetText, bmClick = 0x000C, 0x00F5
+	if r, _, err := procSendMessageW.Call(uintptr(kids["Edit"][0]), wmSetText, 0, uintptr(unsafe.Pointer(code))); r == 0 {
+		t.Fatalf("typing the code: %v", err)
+	}
+	clicked := false
+	for _, b := range kids["Button"] {
+		if windowText(b) == "OK" {
+			clicked = postMessage(b, bmClick, 0, 0) == nil
+		}
+	}
+	if !clicked {
+		t.Fatal("the dialog has no OK button")
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("exec tasks after the code: %v\n%s", r.err, r.errOut)
+		}
+		if !strings.Contains(r.out, "AWS_SESSION_TOKEN=") {
+			t.Errorf("exec tasks: no session in the child's environment:\n%s", r.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("exec tasks did not end within 30s of the code")
+	}
+}
+
+var (
+	procSendMessageW   = user32.NewProc("SendMessageW")
+	procGetWindowTextW = user32.NewProc("GetWindowTextW")
+)
+
+func windowText(h windows.HWND) string {
+	buf := make([]uint16, 256)
+	n, _, _ := procGetWindowTextW.Call(uintptr(h), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	return windows.UTF16ToString(buf[:n])
+}
+
+// topWindow is the visible top-level window of process pid titled title.
+func topWindow(pid uint32, title string) windows.HWND {
+	var found windows.HWND
+	_ = windows.EnumWindows(windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+		var p uint32
+		if _, err := windows.GetWindowThreadProcessId(h, &p); err == nil && p == pid && windows.IsWindowVisible(h) && windowText(h) == title {
+			found = h
+			return 0
+		}
+		return 1
+	}), nil)
+	return found
+}
+
+// childWindows are h's child windows by class.
+func childWindows(h windows.HWND) map[string][]windows.HWND {
+	m := map[string][]windows.HWND{}
+	windows.EnumChildWindows(h, windows.NewCallback(func(c windows.HWND, _ uintptr) uintptr {
+		buf := make([]uint16, 64)
+		if n, err := windows.GetClassName(c, &buf[0], int32(len(buf))); err == nil {
+			cls := windows.UTF16ToString(buf[:n])
+			m[cls] = append(m[cls], c)
+		}
+		return 1
+	}), nil)
+	return m
+}

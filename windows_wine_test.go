@@ -811,36 +811,6 @@ func TestWindowsVersionPrints(t *testing.T) {
 	}
 }
 
-// TestWindowsTrayLeavesItsOwnConsole: a tray that Windows gave a console
-// of its own (as Explorer does for the Run key) lets go of it, so no empty
-// console window stays beside the tray. The test asks by attaching to the
-// tray's console, which fails once the tray has none; it gives up its own
-// console for that (AttachConsole needs a caller without one), so it runs
-// after the tests that start programs.
-func TestWindowsTrayLeavesItsOwnConsole(t *testing.T) {
-	requireThrowawayCredMan(t)
-	d := newWinDesk(t, windowsMoto(t))
-	const createNewConsole = 0x00000010
-	d.startTrayWith(t, &syscall.SysProcAttr{CreationFlags: createNewConsole})
-	_, _, _ = procFreeConsoleT.Call()
-	for end := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		r, _, err := procAttachConsole.Call(uintptr(d.trayPID))
-		if r == 0 {
-			t.Logf("AttachConsole(tray): %v", err)
-			return
-		}
-		_, _, _ = procFreeConsoleT.Call()
-		if time.Now().After(end) {
-			t.Fatal("the tray still has the console Windows made for it 15s after it listened")
-		}
-	}
-}
-
-var (
-	procAttachConsole = windows.NewLazySystemDLL("kernel32.dll").NewProc("AttachConsole")
-	procFreeConsoleT  = windows.NewLazySystemDLL("kernel32.dll").NewProc("FreeConsole")
-)
-
 // TestWindowsTrayMFADialog: a locked profile with mfa_serial and no
 // mfa_process, asked for through the tray: the tray shows its own Win32
 // dialog (no PowerShell), the test types the code into it as a person
@@ -946,3 +916,33 @@ func childWindows(h windows.HWND) map[string][]windows.HWND {
 	}), nil)
 	return m
 }
+
+// TestWindowsTrayLeavesItsOwnConsole: a tray that Windows gave a console
+// of its own (as Explorer does for the Run key) lets go of it, so no empty
+// console window stays beside the tray. The test asks by attaching to the
+// tray's console, which fails once the tray has none; it gives up its own
+// console for that (AttachConsole needs a caller without one), so it is
+// the last test of this file (they run in order).
+func TestWindowsTrayLeavesItsOwnConsole(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	const createNewConsole = 0x00000010
+	d.startTrayWith(t, &syscall.SysProcAttr{CreationFlags: createNewConsole})
+	_, _, _ = procFreeConsoleT.Call()
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, _, err := procAttachConsole.Call(uintptr(d.trayPID))
+		if r == 0 {
+			t.Logf("AttachConsole(tray): %v", err)
+			return
+		}
+		_, _, _ = procFreeConsoleT.Call()
+		if time.Now().After(end) {
+			t.Fatal("the tray still has the console Windows made for it 15s after it listened")
+		}
+	}
+}
+
+var (
+	procAttachConsole = windows.NewLazySystemDLL("kernel32.dll").NewProc("AttachConsole")
+	procFreeConsoleT  = windows.NewLazySystemDLL("kernel32.dll").NewProc("FreeConsole")
+)

@@ -7,8 +7,10 @@
 #     Credential Manager's 2560-byte limit among them;
 #   - agent: the agent's tests, on named pipes;
 #   - tray/notify: the notifications' tests, toasts included;
-#   - the top-level package: the CLI scripts of testdata/windows and the tray
-#     serving the CLI through its named pipe (windows_wine_test.go).
+#   - the top-level package: the CLI scripts of testdata/windows, the tray
+#     serving the CLI through its named pipe, its menu (Start at login, read
+#     back from the registry), its MFA dialog, the .exe's resources
+#     (windows_wine_test.go).
 # Needs root (chroot, mount), moto_server, Xvfb and xwininfo (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,10 +11,19 @@ require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/godbus/dbus v0.0.0-20190726142602-4481cbc300e2
 	github.com/godbus/dbus/v5 v5.2.4
+	github.com/ncruces/zenity v0.10.14
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
+)
+
+require (
+	github.com/akavel/rsrc v0.10.2 // indirect
+	github.com/dchest/jsmin v0.0.0-20220218165748-59f39799265f // indirect
+	github.com/josephspurrier/goversioninfo v1.4.1 // indirect
+	github.com/randall77/makefat v0.0.0-20210315173500-7ddd0e42c844 // indirect
+	golang.org/x/image v0.20.0 // indirect
 )
 
 require (

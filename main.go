@@ -10,5 +10,6 @@ import (
 )
 
 func main() {
+	leaveOwnConsole(os.Args[1:])
 	os.Exit(cli.Main(cli.NewApp(), os.Args[1:]))
 }

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -31,7 +32,9 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/awstray/awstray/agent"
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/tray"
 )
 
 // windowsMoto returns the URL of a moto_server with no state.
@@ -155,7 +158,8 @@ func randomHex(n int) string {
 }
 
 // trayConfig has a plain IAM user, one with MFA (codes from mfa_process,
-// run by cmd.exe) and a role on top of it.
+// run by cmd.exe), a role on top of it, and a user with MFA whose code the
+// tray asks for in a dialog.
 const trayConfig = `[profile tdev]
 region = us-east-1
 
@@ -167,6 +171,10 @@ mfa_process = echo 123456
 [profile tadmin]
 source_profile = tmfa
 role_arn = arn:aws:iam::123456789012:role/tadmin
+
+[profile tasks]
+region = us-east-1
+mfa_serial = arn:aws:iam::123456789012:mfa/tasks
 `
 
 // winDesk is one Windows user's session for the tray tests: its own
@@ -176,6 +184,8 @@ type winDesk struct {
 	env  []string // for the tray and the CLI
 	pipe string
 	dir  string
+	// trayPID is the process startTray started.
+	trayPID uint32
 }
 
 func newWinDesk(t *testing.T, moto string) *winDesk {
@@ -245,7 +255,14 @@ func (d *winDesk) mustRun(t *testing.T, stdin string, args ...string) string {
 // under test.
 func (d *winDesk) startTray(t *testing.T) *syncBuffer {
 	t.Helper()
+	return d.startTrayWith(t, nil)
+}
+
+// startTrayWith is startTray with the process attributes attr.
+func (d *winDesk) startTrayWith(t *testing.T, attr *syscall.SysProcAttr) *syncBuffer {
+	t.Helper()
 	cmd := exec.Command(d.exe, "tray")
+	cmd.SysProcAttr = attr
 	cmd.Env = d.env
 	cmd.Dir = d.dir
 	logs := &syncBuffer{}
@@ -253,6 +270,7 @@ func (d *winDesk) startTray(t *testing.T) *syncBuffer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	d.trayPID = uint32(cmd.Process.Pid)
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -466,3 +484,465 @@ func TestWindowsTrayAgent(t *testing.T) {
 		}
 	})
 }
+
+// TestWindowsTrayMFADialogFails: a locked profile with mfa_serial and no
+// mfa_process, asked for through the tray set to PowerShell's dialogs,
+// where the dialog cannot be shown (Wine's powershell.exe is a stub that
+// exits 0 and prints nothing):
+// the CLI gets one line naming the dialog tool at once. It used to wait
+// five minutes while the tray started PowerShell again and again.
+func TestWindowsTrayMFADialogFails(t *testing.T) {
+	requireThrowawayCredMan(t)
+	if !powershellIsStub(t) {
+		t.Skip("powershell.exe shows real dialogs here: nobody would answer this one")
+	}
+	d := newWinDesk(t, windowsMoto(t))
+	d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", "tasks")
+	d.mustRun(t, "", "clear")
+	// PowerShell's dialogs, not the Win32 ones the tray uses by default.
+	settingsPath := filepath.Join(d.dir, "settings.toml")
+	if err := os.WriteFile(settingsPath, []byte("dialogs = \"powershell\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.env = append(d.env, "AWSTRAY_SETTINGS="+settingsPath)
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+	_, errOut, took, err := d.run(t, time.Minute, "", trayOnly, "exec", "tasks", "--", "cmd", "/c", "echo", "ran")
+	if err == nil {
+		t.Fatalf("exec tasks succeeded without an MFA code")
+	}
+	line := strings.TrimSpace(errOut)
+	if strings.Contains(line, "\n") || !strings.Contains(line, "powershell") {
+		t.Errorf("exec tasks: stderr %q, want one line naming powershell", errOut)
+	}
+	if took > 10*time.Second {
+		t.Errorf("exec tasks failed after %v, want within 10s", took)
+	}
+	t.Logf("exec tasks: %v after %v: %s", err, took, line)
+}
+
+// powershellIsStub reports whether powershell.exe ends at once without
+// running a script (Wine's).
+func powershellIsStub(t *testing.T) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Write-Output ('a'+'b')").Output()
+	if err != nil && ctx.Err() != nil {
+		t.Fatalf("powershell.exe: %v", err)
+	}
+	return !strings.Contains(string(out), "ab")
+}
+
+// TestWindowsStartAtLogin: Start at login, chosen in the tray's menu,
+// adds the tray to the user's Run key and, chosen again, removes it —
+// read back with reg.exe. The menu is driven as a person with a keyboard
+// would: a right click on the icon, then keys.
+func TestWindowsStartAtLogin(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	d.startTray(t)
+	pid := d.trayPID
+	regValue := func() (string, bool) {
+		out, err := exec.Command("reg", "query", `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`, "/v", "awstray").CombinedOutput()
+		if err != nil {
+			return string(out), false
+		}
+		return string(out), strings.Contains(string(out), "awstray")
+	}
+	if out, ok := regValue(); ok {
+		t.Fatalf("the Run key has awstray before the test:\n%s", out)
+	}
+	// Where Start at login sits in Settings, counted from the end: the
+	// keys go to the last item and up.
+	var settings tray.Item
+	for _, it := range tray.BuildMenu(credentials.Snapshot{}, tray.UI{}).Items {
+		if it.ID == "settings" {
+			settings = it
+		}
+	}
+	up := -1
+	for i := len(settings.Children) - 1; i >= 0; i-- {
+		if settings.Children[i].ID == "settings/login" {
+			up = len(settings.Children) - 1 - i
+		}
+	}
+	if up < 0 {
+		t.Fatal("the Settings menu has no Start at login")
+	}
+	for _, want := range []bool{true, false} {
+		clickStartAtLogin(t, pid, up)
+		end := time.Now().Add(20 * time.Second)
+		for {
+			out, ok := regValue()
+			if ok == want {
+				if want && !strings.Contains(out, `.exe" tray`) {
+					t.Errorf("the Run value is not the tray's command line:\n%s", out)
+				}
+				t.Logf("Start at login %v: reg query:\n%s", want, out)
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("Start at login chosen: the Run value present = %v after 20s, want %v:\n%s", ok, want, out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+var (
+	user32           = windows.NewLazySystemDLL("user32.dll")
+	procPostMessageW = user32.NewProc("PostMessageW")
+)
+
+// trayWindows are the top-level windows of class class that process pid
+// owns, visible ones only if visible.
+func trayWindows(pid uint32, class string, visible bool) []windows.HWND {
+	var found []windows.HWND
+	cb := windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+		var p uint32
+		if _, err := windows.GetWindowThreadProcessId(h, &p); err != nil || p != pid {
+			return 1
+		}
+		buf := make([]uint16, 256)
+		n, err := windows.GetClassName(h, &buf[0], int32(len(buf)))
+		if err != nil || windows.UTF16ToString(buf[:n]) != class {
+			return 1
+		}
+		if !visible || windows.IsWindowVisible(h) {
+			found = append(found, h)
+		}
+		return 1
+	})
+	_ = windows.EnumWindows(cb, nil)
+	return found
+}
+
+func postMessage(h windows.HWND, msg uint32, w, l uintptr) error {
+	if r, _, err := procPostMessageW.Call(uintptr(h), uintptr(msg), w, l); r == 0 {
+		return err
+	}
+	return nil
+}
+
+// openTrayMenu opens the tray's menu as a right click on its icon does and
+// returns the menu's window.
+func openTrayMenu(t *testing.T, pid uint32) windows.HWND {
+	t.Helper()
+	const (
+		wmRButtonUp = 0x0205
+		wmTrayIcon  = 0x0400 + 1 // fyne.io/systray's icon callback: WM_USER+1
+	)
+	var popup windows.HWND
+	for end := time.Now().Add(30 * time.Second); popup == 0; {
+		if time.Now().After(end) {
+			t.Fatal("the tray's menu did not open within 30s")
+		}
+		// The menu may not be built yet: ask again until it opens.
+		for _, h := range trayWindows(pid, "SystrayClass", false) {
+			if err := postMessage(h, wmTrayIcon, 0, wmRButtonUp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for wait := time.Now().Add(2 * time.Second); popup == 0 && time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+			if p := trayWindows(pid, "#32768", true); len(p) > 0 {
+				popup = p[0]
+			}
+		}
+	}
+	return popup
+}
+
+// clickStartAtLogin opens the tray's menu, goes to Settings (above Quit,
+// the last item), opens it, goes to its last item, up by up, and chooses
+// that item.
+func clickStartAtLogin(t *testing.T, pid uint32, up int) {
+	t.Helper()
+	const (
+		wmKeyDown = 0x0100
+		vkReturn  = 0x0D
+		vkEnd     = 0x23
+		vkUp      = 0x26
+		vkRight   = 0x27
+	)
+	popup := openTrayMenu(t, pid)
+	keys := []uintptr{vkEnd, vkUp, vkRight, vkEnd}
+	for range up {
+		keys = append(keys, vkUp)
+	}
+	keys = append(keys, vkReturn)
+	// Posted keys reach the menu loop of the tray's thread whichever of
+	// its windows they name: the submenu, once open, takes the rest.
+	for _, k := range keys {
+		if err := postMessage(popup, wmKeyDown, k, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var (
+	procSetCursorPos  = user32.NewProc("SetCursorPos")
+	procGetWindowRect = user32.NewProc("GetWindowRect")
+)
+
+// TestScreenshotWindowsTray stages docs/tray-windows.png
+// (AWSTRAY_WINE_SCREENSHOT=docs/tray-windows.png scripts/test-windows.sh):
+// the tray's icon in Wine's notification area and its
+// menu open, with a profile unlocked. The stage takes the picture from
+// the host when this test says it is ready, through files in
+// AWSTRAY_WINE_SHOT, a folder.
+func TestScreenshotWindowsTray(t *testing.T) {
+	dir := os.Getenv("AWSTRAY_WINE_SHOT")
+	if dir == "" {
+		t.Skip("AWSTRAY_WINE_SHOT is not set: no screenshot to stage")
+	}
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	for _, p := range []string{"tdev", "tmfa"} {
+		d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", p)
+	}
+	d.mustRun(t, "", "clear")
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+	if _, errOut, _, err := d.run(t, 30*time.Second, "", trayOnly, "exec", "tdev", "--", "cmd", "/c", "echo", "unlocked"); err != nil {
+		t.Fatalf("unlocking tdev through the tray: %v\n%s", err, errOut)
+	}
+	// The menu opens at the pointer: put it at the tray's icon.
+	var icon windows.HWND
+	for end := time.Now().Add(20 * time.Second); icon == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the tray's icon did not show in the notification area within 20s")
+		}
+		for _, bar := range wineTrayBars() {
+			windows.EnumChildWindows(bar, windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+				buf := make([]uint16, 64)
+				if n, err := windows.GetClassName(h, &buf[0], int32(len(buf))); err == nil && windows.UTF16ToString(buf[:n]) == "__wine_tray_icon" && windows.IsWindowVisible(h) {
+					icon = h
+					return 0
+				}
+				return 1
+			}), nil)
+		}
+	}
+	var r windows.Rect
+	if ok, _, err := procGetWindowRect.Call(uintptr(icon), uintptr(unsafe.Pointer(&r))); ok == 0 {
+		t.Fatalf("GetWindowRect: %v", err)
+	}
+	// Just above the icon: the menu opens upwards and leaves it in view.
+	if ok, _, err := procSetCursorPos.Call(uintptr(r.Left), uintptr(r.Top-2)); ok == 0 {
+		t.Fatalf("SetCursorPos: %v", err)
+	}
+	t.Logf("the tray's icon is at %+v", r)
+	openTrayMenu(t, d.trayPID)
+	if err := os.WriteFile(filepath.Join(dir, "ready"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatal("the stage took no screenshot within a minute")
+		}
+	}
+}
+
+// wineTrayBars are the windows of Wine's taskbar (Shell_TrayWnd).
+func wineTrayBars() []windows.HWND {
+	var bars []windows.HWND
+	_ = windows.EnumWindows(windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+		buf := make([]uint16, 64)
+		if n, err := windows.GetClassName(h, &buf[0], int32(len(buf))); err == nil && windows.UTF16ToString(buf[:n]) == "Shell_TrayWnd" {
+			bars = append(bars, h)
+		}
+		return 1
+	}), nil)
+	return bars
+}
+
+// TestWindowsResources: awstray.exe carries its icon, version information
+// and manifest (rsrc_windows_*.syso; this test binary is built from the
+// same package, so it carries them too).
+func TestWindowsResources(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := windows.GetFileVersionInfoSize(exe, nil)
+	if err != nil {
+		t.Fatalf("no version information in %s: %v", exe, err)
+	}
+	info := make([]byte, size)
+	if err := windows.GetFileVersionInfo(exe, 0, size, unsafe.Pointer(&info[0])); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"ProductName": "awstray", "OriginalFilename": "awstray.exe"} {
+		var p *uint16
+		var n uint32
+		if err := windows.VerQueryValue(unsafe.Pointer(&info[0]), `\StringFileInfo\040904b0\`+key, unsafe.Pointer(&p), &n); err != nil {
+			t.Errorf("version information %s: %v", key, err)
+			continue
+		}
+		if got := windows.UTF16PtrToString(p); got != want {
+			t.Errorf("version information %s = %q, want %q", key, got, want)
+		}
+	}
+	const loadAsDatafile = 0x00000002
+	mod, err := windows.LoadLibraryEx(exe, 0, loadAsDatafile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windows.FreeLibrary(mod)
+	if _, err := windows.FindResource(mod, "APP", windows.RT_GROUP_ICON); err != nil {
+		t.Errorf("no application icon: %v", err)
+	}
+	if _, err := windows.FindResource(mod, windows.ResourceID(1), windows.RT_MANIFEST); err != nil {
+		t.Errorf("no application manifest: %v", err)
+	}
+}
+
+// TestWindowsVersionPrints: the CLI, a console program, prints to the
+// standard output it was given.
+func TestWindowsVersionPrints(t *testing.T) {
+	d := newWinDesk(t, "http://127.0.0.1:1")
+	out := d.mustRun(t, "", "version")
+	if !strings.HasPrefix(out, "awstray ") {
+		t.Fatalf("awstray version printed %q", out)
+	}
+}
+
+// TestWindowsTrayMFADialog: a locked profile with mfa_serial and no
+// mfa_process, asked for through the tray: the tray shows its own Win32
+// dialog (no PowerShell), the test types the code into it as a person
+// would, and the CLI gets the credentials.
+func TestWindowsTrayMFADialog(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	d.mustRun(t, testKeyID+"\n"+testSecret+"\n", "add", "tasks")
+	d.mustRun(t, "", "clear")
+	d.startTray(t)
+	trayOnly := []string{"AWSTRAY_BACKEND=file", "AWSTRAY_FILE_DIR=" + filepath.Join(d.dir, "empty-keyring"), "AWSTRAY_FILE_PASSPHRASE=unused"}
+	type result struct {
+		out, errOut string
+		err         error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, _, err := d.run(t, time.Minute, "", trayOnly, "exec", "tasks", "--", "cmd", "/c", "set", "AWS")
+		done <- result{out, errOut, err}
+	}()
+	const title = "awstray: MFA code for tasks"
+	var dlg windows.HWND
+	for end := time.Now().Add(30 * time.Second); dlg == 0; time.Sleep(50 * time.Millisecond) {
+		select {
+		case r := <-done:
+			t.Fatalf("exec ended before the dialog showed: %v\n%s", r.err, r.errOut)
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatalf("no window %q within 30s", title)
+		}
+		dlg = topWindow(d.trayPID, title)
+	}
+	kids := childWindows(dlg)
+	if len(kids["Edit"]) != 1 {
+		t.Fatalf("the dialog has %d edit boxes, want 1", len(kids["Edit"]))
+	}
+	code, err := windows.UTF16PtrFromString("123 456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wmSetText, bmClick = 0x000C, 0x00F5
+	if r, _, err := procSendMessageW.Call(uintptr(kids["Edit"][0]), wmSetText, 0, uintptr(unsafe.Pointer(code))); r == 0 {
+		t.Fatalf("typing the code: %v", err)
+	}
+	clicked := false
+	for _, b := range kids["Button"] {
+		if windowText(b) == "OK" {
+			clicked = postMessage(b, bmClick, 0, 0) == nil
+		}
+	}
+	if !clicked {
+		t.Fatal("the dialog has no OK button")
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("exec tasks after the code: %v\n%s", r.err, r.errOut)
+		}
+		if !strings.Contains(r.out, "AWS_SESSION_TOKEN=") {
+			t.Errorf("exec tasks: no session in the child's environment:\n%s", r.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("exec tasks did not end within 30s of the code")
+	}
+}
+
+var (
+	procSendMessageW   = user32.NewProc("SendMessageW")
+	procGetWindowTextW = user32.NewProc("GetWindowTextW")
+)
+
+func windowText(h windows.HWND) string {
+	buf := make([]uint16, 256)
+	n, _, _ := procGetWindowTextW.Call(uintptr(h), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	return windows.UTF16ToString(buf[:n])
+}
+
+// topWindow is the visible top-level window of process pid titled title.
+func topWindow(pid uint32, title string) windows.HWND {
+	var found windows.HWND
+	_ = windows.EnumWindows(windows.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
+		var p uint32
+		if _, err := windows.GetWindowThreadProcessId(h, &p); err == nil && p == pid && windows.IsWindowVisible(h) && windowText(h) == title {
+			found = h
+			return 0
+		}
+		return 1
+	}), nil)
+	return found
+}
+
+// childWindows are h's child windows by class.
+func childWindows(h windows.HWND) map[string][]windows.HWND {
+	m := map[string][]windows.HWND{}
+	windows.EnumChildWindows(h, windows.NewCallback(func(c windows.HWND, _ uintptr) uintptr {
+		buf := make([]uint16, 64)
+		if n, err := windows.GetClassName(c, &buf[0], int32(len(buf))); err == nil {
+			cls := windows.UTF16ToString(buf[:n])
+			m[cls] = append(m[cls], c)
+		}
+		return 1
+	}), nil)
+	return m
+}
+
+// TestWindowsTrayLeavesItsOwnConsole: a tray that Windows gave a console
+// of its own (as Explorer does for the Run key) lets go of it, so no empty
+// console window stays beside the tray. The test asks by attaching to the
+// tray's console, which fails once the tray has none; it gives up its own
+// console for that (AttachConsole needs a caller without one), so it is
+// the last test of this file (they run in order).
+func TestWindowsTrayLeavesItsOwnConsole(t *testing.T) {
+	requireThrowawayCredMan(t)
+	d := newWinDesk(t, windowsMoto(t))
+	const createNewConsole = 0x00000010
+	d.startTrayWith(t, &syscall.SysProcAttr{CreationFlags: createNewConsole})
+	_, _, _ = procFreeConsoleT.Call()
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, _, err := procAttachConsole.Call(uintptr(d.trayPID))
+		if r == 0 {
+			t.Logf("AttachConsole(tray): %v", err)
+			return
+		}
+		_, _, _ = procFreeConsoleT.Call()
+		if time.Now().After(end) {
+			t.Fatal("the tray still has the console Windows made for it 15s after it listened")
+		}
+	}
+}
+
+var (
+	procAttachConsole = windows.NewLazySystemDLL("kernel32.dll").NewProc("AttachConsole")
+	procFreeConsoleT  = windows.NewLazySystemDLL("kernel32.dll").NewProc("FreeConsole")
+)

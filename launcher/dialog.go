@@ -18,7 +18,7 @@ import (
 
 // The dialog tools a Prompter can use.
 const (
-	ToolAuto       = "auto"       // by OS: zenity or kdialog, osascript, powershell
+	ToolAuto       = "auto"       // by OS: zenity or kdialog, osascript, Win32 dialogs in the process
 	ToolZenity     = "zenity"     // GTK dialogs (Linux, BSD)
 	ToolKdialog    = "kdialog"    // KDE dialogs
 	ToolOsascript  = "osascript"  // AppleScript's display dialog (macOS)
@@ -236,16 +236,44 @@ func (p *Prompter) checkDisplay(tool string) error {
 	return nil
 }
 
+// nativeDialoger shows dialogs in this process, without a dialog program.
+type nativeDialoger interface {
+	name() string
+	// show returns the answer; cancelling is ErrCancelled.
+	show(ctx context.Context, r request) (string, error)
+}
+
+// native is the in-process dialogs ToolAuto uses on Windows (see
+// nativeDialogs), or nil.
+func (p *Prompter) native() nativeDialoger {
+	switch p.Tool {
+	case "", ToolAuto, ToolYkman:
+		if p.os() == "windows" {
+			return nativeDialogs
+		}
+	}
+	return nil
+}
+
 // show runs one dialog and returns what it printed, less the trailing
 // newline. Cancelling is ErrCancelled.
 func (p *Prompter) show(ctx context.Context, r request) (string, error) {
-	tool, path, err := p.resolve()
-	if err != nil {
-		return "", err
-	}
 	r.title = strings.TrimSpace(oneLine(r.title))
 	if r.title == "" {
 		r.title = "awstray"
+	}
+	if n := p.native(); n != nil {
+		ctx, cancel := context.WithTimeout(ctx, p.timeout())
+		defer cancel()
+		answer, err := n.show(ctx, r)
+		if err != nil && !errors.Is(err, ErrCancelled) {
+			return "", fmt.Errorf("%s dialog: %w", n.name(), err)
+		}
+		return answer, err
+	}
+	tool, path, err := p.resolve()
+	if err != nil {
+		return "", err
 	}
 	inv := tool.build(r)
 	out, code, stderr, err := p.run(ctx, path, inv)

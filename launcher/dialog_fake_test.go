@@ -56,6 +56,15 @@ func newFakeTools(t *testing.T, names ...string) *fakeTools {
 	return &fakeTools{t: t, dir: dir}
 }
 
+// ran is what tool prints first when its dialog ran: the marker line of
+// PowerShell's, nothing for the others.
+func ran(tool string) string {
+	if tool == ToolPowershell {
+		return powershellMarker + "\n"
+	}
+	return ""
+}
+
 // answer queues the outcome of call n (from 1).
 func (f *fakeTools) answer(n int, stdout string, status int, stderr string) {
 	f.write(fmt.Sprintf("out.%d", n), stdout)
@@ -101,7 +110,7 @@ func TestFakeToolsGetArgumentsVerbatim(t *testing.T) {
 		t.Run(tool, func(t *testing.T) {
 			f := newFakeTools(t, tool)
 			p := &Prompter{Tool: tool}
-			f.answer(1, "  s3cret with spaces \n", 0, "")
+			f.answer(1, ran(tool)+"  s3cret with spaces \n", 0, "")
 			got, err := p.Secret(ctxT(t), "title "+nasty, nasty)
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +165,7 @@ func TestFakeToolsCancel(t *testing.T) {
 			if ok, err := p.Confirm(ctxT(t), "t", "sure?"); ok || err != nil {
 				t.Fatalf("Confirm = %v, %v; want false, nil", ok, err)
 			}
-			f.answer(3, "", 0, "")
+			f.answer(3, ran(tt.tool), 0, "")
 			if ok, err := p.Confirm(ctxT(t), "t", "sure?"); !ok || err != nil {
 				t.Fatalf("Confirm = %v, %v; want true, nil", ok, err)
 			}
@@ -362,4 +371,56 @@ func TestDialogEndsTheToolsChildren(t *testing.T) {
 		_, err := (&Prompter{Tool: ToolZenity, Timeout: 300 * time.Millisecond}).Text(context.Background(), "t", "x", "")
 		check(t, 2, start, err, context.DeadlineExceeded)
 	})
+}
+
+// A powershell.exe that exits 0 and shows nothing (Wine's is a stub) is a
+// tool that failed, not a person who left the field empty: MFACode fails at
+// once, naming the tool, instead of starting it again and again; Confirm is
+// an error, never a yes.
+func TestPowershellThatShowsNoDialogFails(t *testing.T) {
+	f := newFakeTools(t, "powershell")
+	p := &Prompter{Tool: ToolPowershell}
+	start := time.Now()
+	_, err := p.MFACode(ctxT(t), "prod", "arn:aws:iam::111111111111:mfa/me", "")
+	if err == nil || errors.Is(err, ErrCancelled) || !strings.Contains(err.Error(), "powershell") {
+		t.Fatalf("MFACode = %v, want an error naming powershell", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("the error is not one line: %q", err)
+	}
+	if n := f.calls(); n != 1 {
+		t.Errorf("powershell ran %d times, want once", n)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("MFACode took %v", took)
+	}
+	if ok, err := p.Confirm(ctxT(t), "t", "sure?"); ok || err == nil {
+		t.Errorf("Confirm = %v, %v; want false and an error", ok, err)
+	}
+}
+
+// A person who leaves the MFA code empty is asked again twice, then the
+// question ends with an error rather than for ever.
+func TestMFACodeEmptyAnswersAreCapped(t *testing.T) {
+	f := newFakeTools(t, "zenity")
+	p := &Prompter{Tool: ToolZenity}
+	for n := 1; n <= 5; n++ {
+		f.answer(n, "\n", 0, "")
+	}
+	_, err := p.MFACode(ctxT(t), "prod", "", "")
+	if err == nil || errors.Is(err, ErrCancelled) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("MFACode = %v, want an error for empty answers", err)
+	}
+	if n := f.calls(); n != 3 {
+		t.Errorf("zenity ran %d times, want 3 (the question and two re-asks)", n)
+	}
+	// A malformed answer is still asked again: the cap is for empty ones.
+	f2 := newFakeTools(t, "zenity")
+	f2.answer(1, "\n", 0, "")
+	f2.answer(2, "12ab\n", 0, "")
+	f2.answer(3, "\n", 0, "")
+	f2.answer(4, "654321\n", 0, "")
+	if code, err := p.MFACode(ctxT(t), "prod", "", ""); err != nil || code != "654321" {
+		t.Fatalf("MFACode = %q, %v", code, err)
+	}
 }

@@ -158,7 +158,7 @@ func TestPowershellPassesTextInEnvironment(t *testing.T) {
 			t.Errorf("the script does not read AWSTRAY_DIALOG_%s", v)
 		}
 	}
-	for _, s := range []string{"UseSystemPasswordChar = $true", "exit 2", "OpenStandardOutput", "UseMnemonic = $false"} {
+	for _, s := range []string{"UseSystemPasswordChar = $true", "Finish 2", "exit $code", powershellMarker, "OpenStandardOutput", "UseMnemonic = $false"} {
 		if !strings.Contains(powershellScript, s) {
 			t.Errorf("the script lacks %q", s)
 		}

@@ -1,21 +1,49 @@
 // Package packaging holds the files that install awstray into a desktop:
 // the .desktop entry, the XDG autostart entry, the systemd user unit, the
-// macOS Info.plist, the Windows application manifest and the nfpm config
+// macOS Info.plist and LaunchAgent, the Windows application manifest and the nfpm config
 // for .deb and .rpm packages (see README.md). They are embedded, so that
-// the tray can write its own autostart entry for "start at login".
+// the tray can write its own autostart entry (LaunchAgent on macOS) for
+// "start at login".
 package packaging
 
 import (
 	"embed"
+	"encoding/xml"
 	"strings"
 )
 
 // Files holds the packaging files by name: awstray.desktop,
-// awstray-autostart.desktop, awstray.service, Info.plist,
-// awstray.exe.manifest and nfpm.yaml.
+// awstray-autostart.desktop, awstray.service, macos/Info.plist,
+// macos/dev.awstray.awstray.plist (the LaunchAgent), awstray.exe.manifest
+// and nfpm.yaml.
 //
-//go:embed awstray.desktop awstray-autostart.desktop awstray.service Info.plist awstray.exe.manifest nfpm.yaml
+//go:embed awstray.desktop awstray-autostart.desktop awstray.service macos/Info.plist macos/dev.awstray.awstray.plist awstray.exe.manifest nfpm.yaml
 var Files embed.FS
+
+// LaunchAgentName is the file name of the macOS LaunchAgent, in
+// ~/Library/LaunchAgents.
+const LaunchAgentName = "dev.awstray.awstray.plist"
+
+// caskProgram is the program the embedded LaunchAgent starts: where the
+// Homebrew cask installs the app.
+const caskProgram = "/Applications/awstray.app/Contents/MacOS/awstray"
+
+// LaunchAgent returns the macOS LaunchAgent that starts `EXE tray` at
+// login; "" keeps the app's place as the cask installs it.
+func LaunchAgent(exe string) []byte {
+	b, err := Files.ReadFile("macos/" + LaunchAgentName)
+	if err != nil {
+		panic("packaging: the embedded LaunchAgent is missing: " + err.Error())
+	}
+	if exe == "" {
+		return b
+	}
+	var esc strings.Builder
+	if err := xml.EscapeText(&esc, []byte(exe)); err != nil {
+		panic("packaging: escaping a path: " + err.Error()) // a strings.Builder does not fail
+	}
+	return []byte(strings.Replace(string(b), "<string>"+caskProgram+"</string>", "<string>"+esc.String()+"</string>", 1))
+}
 
 // AutostartName is the file name of the autostart entry, in
 // $XDG_CONFIG_HOME/autostart (default ~/.config/autostart).

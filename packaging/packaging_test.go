@@ -169,31 +169,82 @@ type plist struct {
 		Items []struct {
 			XMLName xml.Name
 			Text    string `xml:",chardata"`
+			Inner   string `xml:",innerxml"`
 		} `xml:",any"`
 	} `xml:"dict"`
 }
 
-func TestInfoPlist(t *testing.T) {
-	b, err := os.ReadFile("Info.plist")
-	if err != nil {
-		t.Fatal(err)
-	}
+// plistValues reads a plist's top dict as key → "element:text" (an array
+// as "array:" and its strings one per line).
+func plistValues(t *testing.T, name string, b []byte) map[string]string {
+	t.Helper()
 	var p plist
 	if err := xml.Unmarshal(b, &p); err != nil {
-		t.Fatalf("Info.plist: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	values := map[string]string{}
 	items := p.Dict.Items
 	if len(items)%2 != 0 {
-		t.Fatalf("Info.plist: %d items in the dict, want key/value pairs", len(items))
+		t.Fatalf("%s: %d items in the dict, want key/value pairs", name, len(items))
 	}
 	for i := 0; i < len(items); i += 2 {
 		if items[i].XMLName.Local != "key" {
-			t.Fatalf("Info.plist: item %d is <%s>, want <key>", i, items[i].XMLName.Local)
+			t.Fatalf("%s: item %d is <%s>, want <key>", name, i, items[i].XMLName.Local)
 		}
 		v := items[i+1]
 		values[items[i].Text] = v.XMLName.Local + ":" + strings.TrimSpace(v.Text)
+		if v.XMLName.Local == "array" {
+			var a struct {
+				Strings []string `xml:"string"`
+			}
+			if err := xml.Unmarshal([]byte("<array>"+v.Inner+"</array>"), &a); err != nil {
+				t.Fatalf("%s: %s: %v", name, items[i].Text, err)
+			}
+			values[items[i].Text] = "array:" + strings.Join(a.Strings, "\n")
+		}
 	}
+	return values
+}
+
+func plutilLint(t *testing.T, path string) {
+	t.Helper()
+	if tool, err := exec.LookPath("plutil"); err == nil { // macOS
+		if out, err := exec.Command(tool, "-lint", path).CombinedOutput(); err != nil {
+			t.Errorf("plutil -lint %s: %v\n%s", path, err, out)
+		}
+	}
+}
+
+func TestLaunchAgent(t *testing.T) {
+	for _, tt := range []struct{ exe, want string }{
+		{"", "/Applications/awstray.app/Contents/MacOS/awstray"},
+		{"/Users/a b/Apps/<x>&y/awstray.app/Contents/MacOS/awstray", "/Users/a b/Apps/<x>&y/awstray.app/Contents/MacOS/awstray"},
+	} {
+		b := LaunchAgent(tt.exe)
+		v := plistValues(t, LaunchAgentName, b)
+		for key, want := range map[string]string{
+			"Label":            "string:dev.awstray.awstray",
+			"ProgramArguments": "array:" + tt.want + "\ntray",
+			"RunAtLoad":        "true:",
+		} {
+			if v[key] != want {
+				t.Errorf("LaunchAgent(%q) %s = %q, want %q", tt.exe, key, v[key], want)
+			}
+		}
+		p := filepath.Join(t.TempDir(), LaunchAgentName)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plutilLint(t, p)
+	}
+}
+
+func TestInfoPlist(t *testing.T) {
+	b, err := os.ReadFile("macos/Info.plist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := plistValues(t, "Info.plist", b)
 	for key, want := range map[string]string{
 		"LSUIElement":         "true:",
 		"CFBundleIdentifier":  "string:dev.awstray.awstray",
@@ -204,11 +255,7 @@ func TestInfoPlist(t *testing.T) {
 			t.Errorf("Info.plist %s = %q, want %q", key, values[key], want)
 		}
 	}
-	if tool, err := exec.LookPath("plutil"); err == nil { // macOS
-		if out, err := exec.Command(tool, "-lint", "Info.plist").CombinedOutput(); err != nil {
-			t.Errorf("plutil -lint: %v\n%s", err, out)
-		}
-	}
+	plutilLint(t, "macos/Info.plist")
 }
 
 func TestWindowsManifest(t *testing.T) {

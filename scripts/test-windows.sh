@@ -7,8 +7,10 @@
 #     Credential Manager's 2560-byte limit among them;
 #   - agent: the agent's tests, on named pipes;
 #   - tray/notify: the notifications' tests, toasts included;
-#   - the top-level package: the CLI scripts of testdata/windows and the tray
-#     serving the CLI through its named pipe (windows_wine_test.go).
+#   - the top-level package: the CLI scripts of testdata/windows, the tray
+#     serving the CLI through its named pipe, its menu (Start at login, read
+#     back from the registry), its MFA dialog, the .exe's resources
+#     (windows_wine_test.go).
 # Needs root (chroot, mount), moto_server, Xvfb and xwininfo (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,6 +109,11 @@ winenv=(env -i PATH=/usr/bin:/bin HOME="$win/home" XDG_RUNTIME_DIR="$win/run" LA
 # starts in a fraction of a second.
 chroot "$root" "${winenv[@]}" wineserver -p
 chroot "$root" "${winenv[@]}" wineboot --init >"$stage/wineboot.log" 2>&1
+# Programs join Wine's desktop "shell" by default, the one with the taskbar
+# and its notification area: else each would open its windows on a desktop
+# of its own, and the tray's icon would land outside the taskbar.
+chroot "$root" "${winenv[@]}" wine reg add 'HKCU\Software\Wine\Explorer' /v Desktop /d shell /f >/dev/null 2>&1
+chroot "$root" "${winenv[@]}" wine reg add 'HKCU\Software\Wine\Explorer\Desktops' /v shell /d 1000x580 /f >/dev/null 2>&1
 # A desktop with a notification area, for the tray's icon.
 chroot "$root" "${winenv[@]}" wine explorer /desktop=shell,1000x580 >"$stage/explorer.log" 2>&1 &
 pids+=($!)
@@ -124,7 +131,7 @@ runtest() {
 	if timeout 600 chroot "$root" sh -c 'cd "$1" && shift && exec "$@"' sh "$dir" \
 		"${winenv[@]}" "${testenv[@]}" wine "$@" -test.v -test.timeout=8m >"$log" 2>&1 &&
 		grep -q '^--- PASS' "$log" && ! grep -q -e '^--- SKIP' -e 'no tests to run' "$log"; then
-		grep -E '^(--- |ok|PASS$)' "$log"
+		if [ -n "${AWSTRAY_WINE_ONLY:-}" ]; then cat "$log"; else grep -E '^(--- |ok|PASS$)' "$log"; fi
 		say "$name passed in $((SECONDS - t0)) s"
 	else
 		cat "$log"
@@ -132,6 +139,38 @@ runtest() {
 		return 1
 	fi
 }
+# AWSTRAY_WINE_SCREENSHOT=FILE.png stages the tray
+# with a profile unlocked and its menu open (TestScreenshotWindowsTray) and
+# takes the picture of Wine's desktop from the host.
+if [ -n "${AWSTRAY_WINE_SCREENSHOT:-}" ]; then
+	command -v import >/dev/null || { echo "test-windows: import (ImageMagick) is missing" >&2; exit 1; }
+	shot=$(realpath -m "$AWSTRAY_WINE_SCREENSHOT")
+	mkdir -p "$stage/pkg/shot"
+	testenv+=(AWSTRAY_WINE_SHOT=shot)
+	runtest screenshot "$win/pkg" "$win/pkg/awstray.test.exe" -test.run '^TestScreenshotWindowsTray$' &
+	tester=$!
+	end=$((SECONDS + 120))
+	until [ -e "$stage/pkg/shot/ready" ]; do
+		if ! kill -0 "$tester" 2>/dev/null || [ $SECONDS -ge $end ]; then
+			wait "$tester" || true
+			echo "test-windows: the tray was not staged for the screenshot" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+	sleep 1 # the menu's first paint
+	import -display "$display" -window root "$shot"
+	touch "$stage/pkg/shot/done"
+	wait "$tester"
+	say "screenshot in $shot"
+	exit 0
+fi
+# AWSTRAY_WINE_ONLY=PATTERN runs only the top-level tests PATTERN matches
+# (-test.run), for working on one of them, and shows all of their output.
+if [ -n "${AWSTRAY_WINE_ONLY:-}" ]; then
+	runtest cli-and-tray "$win/pkg" "$win/pkg/awstray.test.exe" -test.run "$AWSTRAY_WINE_ONLY"
+	exit 0
+fi
 runtest keystore "$win" "$win/keystore.test.exe" -test.run '^TestWinCred$'
 # A byte-mode named pipe has no half-close: that subtest is for sockets.
 runtest agent "$win" "$win/agent.test.exe" -test.skip '^TestBadInput$/^last_line_without_newline$'

@@ -309,16 +309,25 @@ func openTerminal(ctx context.Context, exe string, getenv func(string) string, p
 	if choice.Guarded {
 		t.Title += " (guarded)"
 	}
+	_, err = t.Open(ctx, terminalArgv(runtime.GOOS, exe, t, getenv, profile, choice.Server), os.Environ())
+	return err
+}
+
+// terminalArgv is what the terminal t runs for profile on goos.
+func terminalArgv(goos, exe string, t launcher.Terminal, getenv func(string) string, profile string, server bool) []string {
 	// The terminal runs awstray exec, which asks the tray for the
 	// credentials: no secret in the emulator's argv or environment. With
 	// --server, programs in it refresh their credentials from the tray as
 	// long as they run.
 	argv := []string{exe, "exec", profile}
-	if choice.Server {
+	if server {
 		argv = []string{exe, "exec", "--server", profile}
 	}
-	_, err = t.Open(ctx, argv, os.Environ())
-	return err
+	// Windows has no $SHELL for exec to fall back on.
+	if sh := launcher.TerminalShell(goos, t, getenv, nil); sh != nil {
+		argv = append(append(argv, "--"), sh...)
+	}
+	return argv
 }
 
 // dialogs adapts launcher.Prompter to the tray's Dialogs.

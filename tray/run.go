@@ -82,8 +82,8 @@ func Run(o RunOptions) error {
 		o.Getenv = os.Getenv
 	}
 	if o.Log == nil {
-		// Info: the one line per lock on screen lock or suspend.
-		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		// Info by default: the one line per lock on screen lock or suspend.
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: LogLevel(o.Getenv)}))
 	}
 	s := o.Settings.WithDefaults()
 	cfg, cfgErr := awsconfig.Load(o.ConfigPath)
@@ -402,4 +402,15 @@ func openFile(path string) error {
 	}
 	go func() { _ = cmd.Wait() }()
 	return nil
+}
+
+// LogLevel is the tray's log level: AWSTRAY_LOG (debug, info, warn or
+// error), else info. At debug the agent logs one line per request (the
+// operation, the profile, how long it took — never a credential).
+func LogLevel(getenv func(string) string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(getenv("AWSTRAY_LOG"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
 }

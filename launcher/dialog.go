@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/internal/proc"
 )
 
@@ -72,7 +73,7 @@ type Prompter struct {
 type AddProfileInput struct {
 	Name            string
 	AccessKeyID     string
-	SecretAccessKey string // plain: the caller wraps it at once
+	SecretAccessKey credentials.Secret
 	MFASerial       string // "" when none
 	Region          string // "" when none
 }
@@ -443,6 +444,7 @@ func (l lazyRegexp) MatchString(s string) bool {
 // dialog is ErrCancelled.
 func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 	var in AddProfileInput
+	var secret string // wrapped once asked, below
 	const title = "awstray: add profile"
 	steps := []struct {
 		dst      *string
@@ -454,7 +456,7 @@ func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 	}{
 		{&in.Name, "Profile name (as in ~/.aws/config)", false, false, profileName, "A profile name has no spaces or brackets."},
 		{&in.AccessKeyID, "Access key ID (AKIA…)", false, false, accessKeyID, "An access key ID is 16 or more capital letters and digits."},
-		{&in.SecretAccessKey, "Secret access key", true, false, noSpace, "A secret access key has no spaces."},
+		{&secret, "Secret access key", true, false, noSpace, "A secret access key has no spaces."},
 		{&in.MFASerial, "MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)\nLeave empty for none.", false, true, noSpace, "An MFA device ARN has no spaces."},
 		{&in.Region, "Region (e.g. eu-west-1)\nLeave empty for none.", false, true, regionName, "A region looks like eu-west-1."},
 	}
@@ -483,6 +485,7 @@ func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 			text = s.bad + "\n\n" + s.text
 		}
 	}
+	in.SecretAccessKey = credentials.NewSecret(secret)
 	return in, nil
 }
 

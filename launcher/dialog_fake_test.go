@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -253,7 +254,7 @@ func TestAddProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := AddProfileInput{Name: "work", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Region: "eu-west-1"}
+	want := AddProfileInput{Name: "work", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: credentials.NewSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Region: "eu-west-1"}
 	if in != want {
 		t.Fatalf("AddProfile = %+v", in)
 	}

@@ -8,9 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -114,19 +112,4 @@ func writePID(f *os.File) error {
 	}
 	_, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return err
-}
-
-// readPID reads the holder's PID. The holder writes it just after taking
-// the lock, so a reader may come in between: try a few times.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
 }

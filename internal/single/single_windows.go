@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"time"
 
 	"golang.org/x/sys/windows"
 )
@@ -62,18 +60,4 @@ func Acquire(name string) (release func(), err error) {
 		_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{Offset: ol.Offset, OffsetHigh: ol.OffsetHigh})
 		_ = f.Close()
 	}, nil
-}
-
-// readPID reads the holder's PID, written just after it took the lock.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/proc"
 )
 
@@ -236,7 +237,7 @@ func (p *Prompter) show(ctx context.Context, r request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.title = strings.TrimSpace(oneLine(r.title))
+	r.title = oneline.String(r.title)
 	if r.title == "" {
 		r.title = "awstray"
 	}
@@ -318,16 +319,6 @@ var secretVars = []string{
 func trimNewline(s string) string {
 	s = strings.TrimSuffix(s, "\n")
 	return strings.TrimSuffix(s, "\r")
-}
-
-// oneLine flattens control characters (newlines) to spaces, for titles.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // Text asks for one line of visible text; initial fills the field.

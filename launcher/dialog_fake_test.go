@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -110,7 +111,7 @@ func TestFakeToolsGetArgumentsVerbatim(t *testing.T) {
 			if got != "  s3cret with spaces " {
 				t.Fatalf("Secret = %q: only the trailing newline may go", got)
 			}
-			want := toolByName(tool).build(request{kind: kindSecret, title: oneLine("title " + nasty), text: nasty}).argv
+			want := toolByName(tool).build(request{kind: kindSecret, title: oneline.String("title " + nasty), text: nasty}).argv
 			if argv := f.argv(1); !slices.Equal(argv, want) {
 				t.Fatalf("the tool got\n %q\nwant\n %q", argv, want)
 			}
@@ -119,7 +120,7 @@ func TestFakeToolsGetArgumentsVerbatim(t *testing.T) {
 			}
 			env := f.env(1)
 			if tool == ToolPowershell {
-				for _, kv := range []string{"AWSTRAY_DIALOG_TITLE=" + oneLine("title "+nasty), "AWSTRAY_DIALOG_TEXT=" + nasty, "AWSTRAY_DIALOG_KIND=secret"} {
+				for _, kv := range []string{"AWSTRAY_DIALOG_TITLE=" + oneline.String("title "+nasty), "AWSTRAY_DIALOG_TEXT=" + nasty, "AWSTRAY_DIALOG_KIND=secret"} {
 					if !slices.Contains(env, kv) {
 						t.Errorf("env lacks %q", kv)
 					}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/awstray/awstray/internal/oneline"
 )
 
 const (
@@ -27,7 +29,7 @@ func sessionBus(ctx context.Context, e Env) (*dbus.Conn, *Result) {
 	}
 	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
 	if err != nil {
-		return nil, &Result{Status: Fail, Detail: "cannot connect to the D-Bus session bus: " + oneLine(err.Error()), Fix: noBusFix}
+		return nil, &Result{Status: Fail, Detail: "cannot connect to the D-Bus session bus: " + oneline.String(err.Error()), Fix: noBusFix}
 	}
 	return conn, nil
 }
@@ -59,7 +61,7 @@ func checkTray(ctx context.Context, e Env) Result {
 	defer conn.Close()
 	owner, activatable, err := owned(ctx, conn, watcherName)
 	if err != nil {
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: noBusFix}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: noBusFix}
 	}
 	if !owner && !activatable {
 		if strings.Contains(strings.ToUpper(e.Getenv("XDG_CURRENT_DESKTOP")), "GNOME") {
@@ -95,7 +97,7 @@ func checkNotify(ctx context.Context, e Env) Result {
 	defer conn.Close()
 	owner, activatable, err := owned(ctx, conn, notificationsName)
 	if err != nil {
-		return Result{Status: Warn, Detail: oneLine(err.Error()), Fix: noBusFix}
+		return Result{Status: Warn, Detail: oneline.String(err.Error()), Fix: noBusFix}
 	}
 	switch {
 	case activatable:
@@ -110,7 +112,7 @@ func checkNotify(ctx context.Context, e Env) Result {
 	if err != nil || name == "" {
 		return Result{Status: OK, Detail: "a notification server on the session bus"}
 	}
-	return Result{Status: OK, Detail: fmt.Sprintf("%s %s (%s)", oneLine(name), oneLine(version), oneLine(vendor))}
+	return Result{Status: OK, Detail: fmt.Sprintf("%s %s (%s)", oneline.String(name), oneline.String(version), oneline.String(vendor))}
 }
 
 // checkClipboard finds the program awstray copies with, as the launcher

@@ -156,22 +156,32 @@ func toolByName(name string) dialogTool {
 	return nil
 }
 
-// candidates are the dialog tools to try, in order, for ToolAuto.
-func (p *Prompter) candidates() []string {
-	switch p.os() {
+// DialogTools are the dialog tools to try, in order, for the dialogs
+// setting tool on goos: a tool named is tried alone; auto (or "", or
+// ykman, whose other dialogs are auto's) tries the OS's: osascript on
+// macOS, powershell on Windows, else zenity then kdialog — kdialog first
+// on KDE (XDG_CURRENT_DESKTOP, read with getenv). The Prompter and
+// `awstray doctor` both pick with it.
+func DialogTools(tool, goos string, getenv func(string) string) []string {
+	switch tool {
+	case "", ToolAuto, ToolYkman:
+	default:
+		return []string{tool}
+	}
+	switch goos {
 	case "darwin":
 		return []string{ToolOsascript}
 	case "windows":
 		return []string{ToolPowershell}
 	}
-	if strings.Contains(strings.ToUpper(p.env("XDG_CURRENT_DESKTOP")), "KDE") {
+	if strings.Contains(strings.ToUpper(getenv("XDG_CURRENT_DESKTOP")), "KDE") {
 		return []string{ToolKdialog, ToolZenity}
 	}
 	return []string{ToolZenity, ToolKdialog}
 }
 
-// executable is the program a tool runs.
-func executable(tool, goos string) string {
+// DialogProgram is the program a dialog tool runs on goos.
+func DialogProgram(tool, goos string) string {
 	if tool == ToolPowershell && goos == "windows" {
 		return "powershell.exe"
 	}
@@ -190,15 +200,15 @@ func (p *Prompter) resolve() (dialogTool, string, error) {
 		}
 	}
 	if choice != ToolAuto {
-		path, err := p.look(executable(choice, p.os()))
+		path, err := p.look(DialogProgram(choice, p.os()))
 		if err != nil {
 			return nil, "", fmt.Errorf("dialog tool %s: %w", choice, err)
 		}
 		return toolByName(choice), path, p.checkDisplay(choice)
 	}
-	cands := p.candidates()
+	cands := DialogTools(ToolAuto, p.os(), p.env)
 	for _, c := range cands {
-		if path, err := p.look(executable(c, p.os())); err == nil {
+		if path, err := p.look(DialogProgram(c, p.os())); err == nil {
 			return toolByName(c), path, p.checkDisplay(c)
 		}
 	}

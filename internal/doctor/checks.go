@@ -21,7 +21,7 @@ import (
 )
 
 // checkDialog finds the program that asks for MFA codes and passphrases,
-// in the launcher's order (its Prompter picks the same way).
+// as the launcher's Prompter picks it (launcher.DialogTools).
 func checkDialog(e Env, st settingsState) Result {
 	tool := st.s.Dialogs
 	var ykman string
@@ -32,24 +32,9 @@ func checkDialog(e Env, st settingsState) Result {
 		}
 		ykman = "; MFA codes from ykman"
 	}
-	var cands []string
-	switch {
-	case tool != "" && tool != launcher.ToolAuto && tool != launcher.ToolYkman:
-		cands = []string{tool}
-	case e.GOOS == "darwin":
-		cands = []string{launcher.ToolOsascript}
-	case e.GOOS == "windows":
-		cands = []string{launcher.ToolPowershell}
-	case strings.Contains(strings.ToUpper(e.Getenv("XDG_CURRENT_DESKTOP")), "KDE"):
-		cands = []string{launcher.ToolKdialog, launcher.ToolZenity}
-	default:
-		cands = []string{launcher.ToolZenity, launcher.ToolKdialog}
-	}
+	cands := launcher.DialogTools(tool, e.GOOS, e.Getenv)
 	for _, c := range cands {
-		prog := c
-		if c == launcher.ToolPowershell && e.GOOS == "windows" {
-			prog = "powershell.exe"
-		}
+		prog := launcher.DialogProgram(c, e.GOOS)
 		if _, err := e.LookPath(prog); err != nil {
 			continue
 		}

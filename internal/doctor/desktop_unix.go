@@ -4,6 +4,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/awstray/awstray/internal/oneline"
+	"github.com/awstray/awstray/launcher"
 )
 
 const (
@@ -116,27 +118,18 @@ func checkNotify(ctx context.Context, e Env) Result {
 }
 
 // checkClipboard finds the program awstray copies with, as the launcher
-// picks it: wl-clipboard on Wayland, else xclip, else xsel.
+// picks it (launcher.ClipboardTool).
 func checkClipboard(e Env) Result {
-	wayland, x11 := e.Getenv("WAYLAND_DISPLAY") != "", e.Getenv("DISPLAY") != ""
-	if wayland {
-		_, err1 := e.LookPath("wl-copy")
-		_, err2 := e.LookPath("wl-paste")
-		if err1 == nil && err2 == nil {
-			return Result{Status: OK, Detail: "wl-copy (Wayland)"}
-		}
-	}
-	if x11 {
-		for _, tool := range []string{"xclip", "xsel"} {
-			if _, err := e.LookPath(tool); err == nil {
-				return Result{Status: OK, Detail: tool + " (X11)"}
-			}
-		}
-	}
-	if !wayland && !x11 {
+	tool, _, err := launcher.ClipboardTool(e.Getenv, e.LookPath)
+	switch {
+	case errors.Is(err, launcher.ErrNoGraphicalSession):
 		return Result{Status: Warn, Detail: "no graphical session (DISPLAY and WAYLAND_DISPLAY are unset): no clipboard",
 			Fix: "copying export lines needs a desktop session"}
+	case err != nil:
+		return Result{Status: Fail, Detail: "no xclip, xsel or wl-copy found",
+			Fix: "install xclip (X11) or wl-clipboard (Wayland)"}
+	case tool == "wl-copy":
+		return Result{Status: OK, Detail: "wl-copy (Wayland)"}
 	}
-	return Result{Status: Fail, Detail: "no xclip, xsel or wl-copy found",
-		Fix: "install xclip (X11) or wl-clipboard (Wayland)"}
+	return Result{Status: OK, Detail: tool + " (X11)"}
 }

@@ -251,3 +251,25 @@ func TestReadPID(t *testing.T) {
 		t.Fatalf("readPID of no file = %d", got)
 	}
 }
+
+// TestReleaseTwiceLeavesTheNextHolder: a second call of release is a
+// no-op — it must not remove or unlock what a later Acquire holds.
+func TestReleaseTwiceLeavesTheNextHolder(t *testing.T) {
+	isolate(t)
+	first, err := Acquire("tray")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first()
+	second, err := Acquire("tray")
+	if err != nil {
+		t.Fatalf("Acquire after release: %v", err)
+	}
+	defer second()
+	first()
+	if _, err := Acquire("tray"); err == nil {
+		t.Fatal("the lock was free after the first holder's release ran again")
+	} else {
+		wantHeld(t, err, os.Getpid())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -48,15 +49,10 @@ func Acquire(name string) (release func(), err error) {
 			_ = f.Close()
 			return nil, fmt.Errorf("writing the lock file: %w", err)
 		}
-		var done bool
-		return func() {
-			if done {
-				return
-			}
-			done = true
+		return sync.OnceFunc(func() {
 			_ = os.Remove(path) // while still locked: see samePath
 			_ = f.Close()
-		}, nil
+		}), nil
 	}
 	return nil, fmt.Errorf("locking %s: the file keeps being replaced", path)
 }

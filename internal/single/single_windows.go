@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/windows"
 )
@@ -51,13 +52,8 @@ func Acquire(name string) (release func(), err error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("writing the lock file: %w", err)
 	}
-	var done bool
-	return func() {
-		if done {
-			return
-		}
-		done = true
+	return sync.OnceFunc(func() {
 		_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{Offset: ol.Offset, OffsetHigh: ol.OffsetHigh})
 		_ = f.Close()
-	}, nil
+	}), nil
 }

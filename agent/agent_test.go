@@ -554,15 +554,17 @@ func TestNoSecretsInFormatting(t *testing.T) {
 	}
 }
 
-func TestOneLine(t *testing.T) {
+// TestErrorResponseIsOneBoundedLine: an error goes on the wire as one
+// line of at most maxMessage bytes (and "…").
+func TestErrorResponseIsOneBoundedLine(t *testing.T) {
 	long := strings.Repeat("é", maxMessage)
 	tests := []struct{ in, want string }{
 		{"a\n b\t\tc ", "a b c"},
 		{long, long[:maxMessage] + "…"},
 	}
 	for _, tc := range tests {
-		if got := oneLine(tc.in); got != tc.want {
-			t.Errorf("oneLine(%.20q) = %.40q…", tc.in, got)
+		if got := errorResponse(errors.New(tc.in)).Error; got != tc.want {
+			t.Errorf("errorResponse(%.20q).Error = %.40q…", tc.in, got)
 		}
 	}
 }

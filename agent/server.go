@@ -15,6 +15,7 @@ import (
 
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/usage"
 )
 
@@ -441,7 +442,7 @@ func (s *server) write(c net.Conn, resp Response) error {
 // error's own, on one line: the credentials package keeps secrets out of
 // its errors.
 func errorResponse(err error) Response {
-	resp := Response{V: Version, Code: CodeError, Error: oneLine(err.Error())}
+	resp := Response{V: Version, Code: CodeError, Error: oneline.Max(err.Error(), maxMessage)}
 	var (
 		ae *Error
 		le *credentials.LockedError

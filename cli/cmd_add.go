@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awstray/awstray/credentials"
-	"github.com/awstray/awstray/credentials/awsconfig"
 )
 
 type addInput struct {
@@ -41,15 +40,13 @@ changes.`,
 }
 
 func runAdd(app *App, in addInput) error {
-	if err := awsconfig.CheckProfileName(in.profile); err != nil {
-		return err
-	}
 	cfg, err := app.Config()
 	if err != nil {
 		return err
 	}
-	if p, err := cfg.Profile(in.profile); err == nil && p.Kind() != awsconfig.KindUser {
-		return fmt.Errorf("profile %q is a %s profile; only IAM user profiles have a stored key", in.profile, p.Kind())
+	// Refused before the key is asked for, not after.
+	if err := credentials.CheckKeyProfile(cfg, in.profile); err != nil {
+		return err
 	}
 	id, secret, err := readKey(app, in)
 	if err != nil {
@@ -62,12 +59,9 @@ func runAdd(app *App, in addInput) error {
 	if err != nil {
 		return err
 	}
-	if err := credentials.SaveKeyCreated(st, in.profile, id, secret, app.Now()); err != nil {
-		return err
-	}
-	added, err := awsconfig.AppendProfile(cfg.Path, in.profile, nil)
+	added, err := credentials.AddKey(st, cfg, credentials.NewKey{Profile: in.profile, AccessKeyID: id, Secret: secret, Created: app.Now()})
 	if err != nil {
-		return fmt.Errorf("the key is stored, but adding the profile to %s failed: %w", cfg.Path, err)
+		return err
 	}
 	fmt.Fprintf(app.Stderr, "stored key %s for profile %s in the %s keyring\n", credentials.MaskAccessKeyID(id), in.profile, st.Backend())
 	if added {

@@ -160,40 +160,34 @@ func (a *App) consoleBrowser(flag, profile string) (*launcher.Browser, error) {
 	return b, err
 }
 
-// consoleCredentials are the credentials console sign-in uses for p, and
-// whether they are a federation token. Role credentials (and SSO role
-// credentials) come as for export: from the tray, else made here. An IAM
-// user's session cannot sign in, so a user gets a federation token made with
-// the stored key; a credential_process that gives a long-term key, one made
-// with that key.
+// consoleCredentials are the credentials console sign-in uses for p
+// (credentials.ConsoleCredentials), and whether they are a federation
+// token. Role credentials (and SSO role credentials) come as for export:
+// from the tray, else made here.
 func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentials.Credentials, bool, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if p.Kind() == awsconfig.KindUser {
-		if err := credentials.CheckFederation(p); err != nil {
-			return credentials.Credentials{}, false, err
-		}
-		r, err := a.Resolver(in.mfaToken)
-		if err != nil {
-			return credentials.Credentials{}, false, err
-		}
-		c, err := r.FederationToken(ctx, p.Name, in.duration)
-		return c, true, err
-	}
 	in.command = agent.CommandConsole
-	res, err := a.resolve(in)
-	if err != nil {
-		return credentials.Credentials{}, false, err
-	}
-	if p.Kind() == awsconfig.KindProcess && res.creds.SessionToken.IsZero() {
-		r, err := a.Resolver(in.mfaToken)
-		if err != nil {
-			return credentials.Credentials{}, false, err
-		}
-		c, err := r.FederationTokenWith(ctx, p.Name, res.creds, in.duration)
-		return c, true, err
-	}
-	return res.creds, false, nil
+	return credentials.ConsoleCredentials(ctx, credentials.ConsoleSource{
+		Credentials: func(context.Context, string) (credentials.Credentials, error) {
+			res, err := a.resolve(in)
+			return res.creds, err
+		},
+		FederationToken: func(ctx context.Context, profile string, d time.Duration) (credentials.Credentials, error) {
+			r, err := a.Resolver(in.mfaToken)
+			if err != nil {
+				return credentials.Credentials{}, err
+			}
+			return r.FederationToken(ctx, profile, d)
+		},
+		FederationTokenWith: func(ctx context.Context, profile string, key credentials.Credentials, d time.Duration) (credentials.Credentials, error) {
+			r, err := a.Resolver(in.mfaToken)
+			if err != nil {
+				return credentials.Credentials{}, err
+			}
+			return r.FederationTokenWith(ctx, profile, key, d)
+		},
+	}, p, in.duration)
 }
 
 // awsTimeout is the deadline of each call to AWS: AWSTRAY_AWS_TIMEOUT, else

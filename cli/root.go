@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/single"
 )
 
@@ -107,10 +108,7 @@ func hint(err error) string {
 
 // oneLine keeps an error to one line: the CLI's contract is one line per
 // error.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
+func oneLine(s string) string { return oneline.String(s) }
 
 // exactArgs is cobra.ExactArgs with messages that name what is missing.
 func profileArg(what string) cobra.PositionalArgs {

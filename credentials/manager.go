@@ -12,6 +12,7 @@ import (
 
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/internal/oneline"
 )
 
 // State is what a profile looks like to the person.
@@ -645,7 +646,7 @@ func (m *Manager) settle(name string, epoch uint64, mode flightMode, cfg *awscon
 	switch {
 	case h.creds.AccessKeyID == "" && mode != modeSilent: // an unlock
 		if !cancelled {
-			h.err = oneLine(err)
+			h.err = oneline.String(err.Error())
 		} else {
 			// Back to locked (once no other unlock waits); nothing was lost.
 			h.err = ""
@@ -665,7 +666,7 @@ func (m *Manager) settle(name string, epoch uint64, mode flightMode, cfg *awscon
 		h.retryAt = now.Add(personRetry)
 	case !cancelled:
 		h.failures++
-		h.err = oneLine(err)
+		h.err = oneline.String(err.Error())
 		h.retryAt = now.Add(backoff(h.failures))
 	}
 	return Credentials{}, err
@@ -705,7 +706,7 @@ func (m *Manager) acceptLocked(h *held, res Result) {
 	h.err, h.failures, h.retryAt, h.toldFailing, h.waitsPerson = "", 0, time.Time{}, false, false
 	h.warn = ""
 	if res.Warning != nil {
-		h.warn = oneLine(res.Warning)
+		h.warn = oneline.String(res.Warning.Error())
 	}
 }
 
@@ -880,10 +881,6 @@ func sameSnapshot(a, b Snapshot) bool {
 		}
 	}
 	return true
-}
-
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func quote(s string) string { return `"` + s + `"` }

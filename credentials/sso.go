@@ -130,9 +130,24 @@ func ssoSubject(p *awsconfig.Profile) string {
 	return fmt.Sprintf("profile %q", p.Name)
 }
 
-// ssoToken is the keyring encoding of a sign-in: the access token, the
-// refresh token and the registered client it needs.
+// ssoToken is a sign-in: the access token, the refresh token and the
+// registered client it needs. Its keyring encoding is ssoTokenItem's.
 type ssoToken struct {
+	V             int
+	StartURL      string
+	Region        string
+	Access        Secret
+	Expires       string
+	Refresh       Secret
+	ClientID      string
+	ClientSecret  Secret
+	ClientExpires string
+}
+
+// ssoTokenItem is the keyring encoding of an ssoToken. Secret marshals
+// redacted, so the tokens go through here as plain strings; the fields and
+// their order are those the items already stored have.
+type ssoTokenItem struct {
 	V             int    `json:"v"`
 	StartURL      string `json:"u"`
 	Region        string `json:"r"`
@@ -144,6 +159,15 @@ type ssoToken struct {
 	ClientExpires string `json:"x,omitempty"`
 }
 
+func encodeSSOToken(t *ssoToken) []byte {
+	b, _ := json.Marshal(ssoTokenItem{ // a struct of strings always marshals
+		V: t.V, StartURL: t.StartURL, Region: t.Region,
+		Access: t.Access.Reveal(), Expires: t.Expires, Refresh: t.Refresh.Reveal(),
+		ClientID: t.ClientID, ClientSecret: t.ClientSecret.Reveal(), ClientExpires: t.ClientExpires,
+	})
+	return b
+}
+
 func (t *ssoToken) expires() time.Time {
 	e, _ := time.Parse(time.RFC3339, t.Expires)
 	return e
@@ -152,7 +176,7 @@ func (t *ssoToken) expires() time.Time {
 // clientValid reports whether the registered client can be used at now
 // for another hour.
 func (t *ssoToken) clientValid(now time.Time) bool {
-	if t.ClientID == "" || t.ClientSecret == "" {
+	if t.ClientID == "" || t.ClientSecret.IsZero() {
 		return false
 	}
 	e, err := time.Parse(time.RFC3339, t.ClientExpires)
@@ -160,14 +184,18 @@ func (t *ssoToken) clientValid(now time.Time) bool {
 }
 
 func decodeSSOToken(b []byte) (*ssoToken, error) {
-	var t ssoToken
-	if err := json.Unmarshal(b, &t); err != nil {
+	var it ssoTokenItem
+	if err := json.Unmarshal(b, &it); err != nil {
 		return nil, fmt.Errorf("stored sign-in is not valid: %w", errNoValues(err))
 	}
-	if t.V != 1 {
-		return nil, fmt.Errorf("stored sign-in has unknown version %d", t.V)
+	if it.V != 1 {
+		return nil, fmt.Errorf("stored sign-in has unknown version %d", it.V)
 	}
-	return &t, nil
+	return &ssoToken{
+		V: it.V, StartURL: it.StartURL, Region: it.Region,
+		Access: NewSecret(it.Access), Expires: it.Expires, Refresh: NewSecret(it.Refresh),
+		ClientID: it.ClientID, ClientSecret: NewSecret(it.ClientSecret), ClientExpires: it.ClientExpires,
+	}, nil
 }
 
 // ssoCreds returns the role credentials of the SSO profile p: cached, or
@@ -207,7 +235,7 @@ func (r *Resolver) ssoCreds(ctx context.Context, p *awsconfig.Profile, st *retri
 // token ends, unless a refresh token can renew it (the portal session's end
 // is then unknown until a refresh is refused).
 func (st *retrieval) ssoNeedsPerson(t *ssoToken, now time.Time) {
-	if t.Refresh != "" {
+	if !t.Refresh.IsZero() {
 		return
 	}
 	if e := t.expires(); e.After(now) {
@@ -245,7 +273,7 @@ func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s s
 	if t != nil && t.expires().After(now.Add(r.opts().ExpiryWindow)) {
 		return t, false, nil
 	}
-	if t != nil && t.Refresh != "" && t.clientValid(now) {
+	if t != nil && !t.Refresh.IsZero() && t.clientValid(now) {
 		nt, err := r.refreshSSOToken(ctx, p, s, t, st)
 		if err == nil {
 			return nt, false, nil
@@ -256,7 +284,7 @@ func (r *Resolver) ssoAccessToken(ctx context.Context, p *awsconfig.Profile, s s
 		}
 		// Refresh tokens work once: another process (the tray, a CLI)
 		// may have refreshed first and stored the new token.
-		if again, rerr := r.storedToken(s); rerr == nil && again != nil && again.Access != t.Access &&
+		if again, rerr := r.storedToken(s); rerr == nil && again != nil && again.Access.Reveal() != t.Access.Reveal() &&
 			again.expires().After(now.Add(r.opts().ExpiryWindow)) {
 			return again, false, nil
 		}
@@ -272,9 +300,9 @@ func (r *Resolver) refreshSSOToken(ctx context.Context, p *awsconfig.Profile, s 
 	defer cancel()
 	out, err := r.oidc(p, s).CreateToken(cctx, &ssooidc.CreateTokenInput{
 		ClientId:     aws.String(t.ClientID),
-		ClientSecret: aws.String(t.ClientSecret),
+		ClientSecret: aws.String(t.ClientSecret.Reveal()),
 		GrantType:    aws.String("refresh_token"),
-		RefreshToken: aws.String(t.Refresh),
+		RefreshToken: aws.String(t.Refresh.Reveal()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("renewing the IAM Identity Center sign-in of %s: %w", ssoSubject(p), describeAWSError(err, o.Timeout))
@@ -312,7 +340,7 @@ func (r *Resolver) ssoSignIn(ctx context.Context, p *awsconfig.Profile, s ssoSet
 		var err error
 		da, err = client.StartDeviceAuthorization(cctx, &ssooidc.StartDeviceAuthorizationInput{
 			ClientId:     aws.String(t.ClientID),
-			ClientSecret: aws.String(t.ClientSecret),
+			ClientSecret: aws.String(t.ClientSecret.Reveal()),
 			StartUrl:     aws.String(s.startURL),
 		})
 		cancel()
@@ -354,7 +382,7 @@ func (r *Resolver) ssoSignIn(ctx context.Context, p *awsconfig.Profile, s ssoSet
 		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		out, err := client.CreateToken(cctx, &ssooidc.CreateTokenInput{
 			ClientId:     aws.String(t.ClientID),
-			ClientSecret: aws.String(t.ClientSecret),
+			ClientSecret: aws.String(t.ClientSecret.Reveal()),
 			GrantType:    aws.String(deviceGrant),
 			DeviceCode:   da.DeviceCode,
 		})
@@ -401,7 +429,7 @@ func (r *Resolver) registerClient(ctx context.Context, client SSOOIDCAPI, s ssoS
 	if out.ClientId == nil || out.ClientSecret == nil {
 		return errors.New("the sign-in service registered no client")
 	}
-	t.ClientID, t.ClientSecret = *out.ClientId, *out.ClientSecret
+	t.ClientID, t.ClientSecret = *out.ClientId, NewSecret(*out.ClientSecret)
 	t.ClientExpires = time.Unix(out.ClientSecretExpiresAt, 0).UTC().Format(time.RFC3339)
 	return nil
 }
@@ -413,12 +441,12 @@ func (r *Resolver) keepToken(t *ssoToken, out *ssooidc.CreateTokenOutput, s ssoS
 	if out.AccessToken == nil || *out.AccessToken == "" || out.ExpiresIn <= 0 {
 		return errors.New("the sign-in service answered without a token")
 	}
-	t.Access = *out.AccessToken
+	t.Access = NewSecret(*out.AccessToken)
 	t.Expires = r.now().Add(time.Duration(out.ExpiresIn) * time.Second).UTC().Format(time.RFC3339)
 	if out.RefreshToken != nil && *out.RefreshToken != "" {
-		t.Refresh = *out.RefreshToken // rotated on each refresh
+		t.Refresh = NewSecret(*out.RefreshToken) // rotated on each refresh
 	}
-	b, _ := json.Marshal(t) // a struct of strings always marshals
+	b := encodeSSOToken(t)
 	if err := r.Store.Set(keystore.Key{Kind: keystore.KindSSOToken, Profile: s.cacheName}, b, "awstray IAM Identity Center sign-in "+s.startURL); err != nil {
 		st.warn(fmt.Errorf("caching the IAM Identity Center sign-in of %s: %w", s.startURL, err))
 	}
@@ -430,7 +458,7 @@ func (r *Resolver) getRoleCredentials(ctx context.Context, p *awsconfig.Profile,
 	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	out, err := r.ssoPortal(p, s).GetRoleCredentials(cctx, &sso.GetRoleCredentialsInput{
-		AccessToken: aws.String(t.Access),
+		AccessToken: aws.String(t.Access.Reveal()),
 		AccountId:   aws.String(p.SSOAccountID),
 		RoleName:    aws.String(p.SSORoleName),
 	})
@@ -538,7 +566,7 @@ func (r *Resolver) listAssignments(ctx context.Context, p *awsconfig.Profile, s 
 	o := r.opts()
 	portal := r.ssoPortal(p, s)
 	var out []SSOAssignment
-	accounts := sso.NewListAccountsPaginator(portal, &sso.ListAccountsInput{AccessToken: aws.String(t.Access), MaxResults: aws.Int32(100)})
+	accounts := sso.NewListAccountsPaginator(portal, &sso.ListAccountsInput{AccessToken: aws.String(t.Access.Reveal()), MaxResults: aws.Int32(100)})
 	for accounts.HasMorePages() {
 		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		page, err := accounts.NextPage(cctx)
@@ -548,7 +576,7 @@ func (r *Resolver) listAssignments(ctx context.Context, p *awsconfig.Profile, s 
 		}
 		for _, a := range page.AccountList {
 			id, name := aws.ToString(a.AccountId), aws.ToString(a.AccountName)
-			roles := sso.NewListAccountRolesPaginator(portal, &sso.ListAccountRolesInput{AccessToken: aws.String(t.Access), AccountId: a.AccountId, MaxResults: aws.Int32(100)})
+			roles := sso.NewListAccountRolesPaginator(portal, &sso.ListAccountRolesInput{AccessToken: aws.String(t.Access.Reveal()), AccountId: a.AccountId, MaxResults: aws.Int32(100)})
 			for roles.HasMorePages() {
 				cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 				rp, err := roles.NextPage(cctx)
@@ -588,7 +616,7 @@ func (r *Resolver) SSOSignOut(ctx context.Context, name string) (string, error) 
 	o := r.opts()
 	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	_, err = r.ssoPortal(p, ssoSettings{region: t.Region}).Logout(cctx, &sso.LogoutInput{AccessToken: aws.String(t.Access)})
+	_, err = r.ssoPortal(p, ssoSettings{region: t.Region}).Logout(cctx, &sso.LogoutInput{AccessToken: aws.String(t.Access.Reveal())})
 	var ae *AWSError
 	if err != nil {
 		if err = describeAWSError(err, o.Timeout); errors.As(err, &ae) && ae.Code == "UnauthorizedException" {

@@ -565,7 +565,7 @@ func TestSSOAssignments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.idc.revoked[tok.Access] = true
+	h.idc.revoked[tok.Access.Reveal()] = true
 	if _, err := h.r.SSOAssignments(context.Background(), "corp"); err != nil || len(h.logins) != 2 {
 		t.Fatalf("after a revoked token: %v, %d sign-ins", err, len(h.logins))
 	}

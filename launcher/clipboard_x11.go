@@ -17,31 +17,57 @@ import (
 	"github.com/awstray/awstray/internal/proc"
 )
 
-// pickClipTool chooses as github.com/atotto/clipboard does — wl-clipboard
-// on Wayland, else xclip, else xsel — but runs the programs itself: it
-// needs a deadline on each run, wl-copy's --sensitive, and a way to end
-// the process that serves an X selection (atotto's xclip keeps serving,
-// and writing "" through it only starts another xclip serving "").
-func pickClipTool(ctx context.Context) (clipTool, error) {
-	if os.Getenv("WAYLAND_DISPLAY") != "" {
-		copyPath, err1 := exec.LookPath("wl-copy")
-		pastePath, err2 := exec.LookPath("wl-paste")
+// ErrNoGraphicalSession means neither DISPLAY nor WAYLAND_DISPLAY is set:
+// there is no clipboard to copy to.
+var ErrNoGraphicalSession = errors.New("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)")
+
+// ErrNoClipboardTool means no clipboard program was found for the session.
+var ErrNoClipboardTool = errors.New("no clipboard program found: install wl-clipboard (Wayland), xclip or xsel (X11)")
+
+// ClipboardTool chooses the clipboard program as github.com/atotto/clipboard
+// does — wl-copy (with wl-paste) on Wayland, else xclip, else xsel on X11 —
+// reading the session with getenv and finding programs with lookPath. It
+// returns the tool's name ("wl-copy", "xclip" or "xsel") and the paths of
+// its programs (wl-copy's, then wl-paste's; or the one). The copying code
+// and `awstray doctor` both pick with it.
+func ClipboardTool(getenv func(string) string, lookPath func(string) (string, error)) (tool string, paths []string, err error) {
+	wayland, x11 := getenv("WAYLAND_DISPLAY") != "", getenv("DISPLAY") != ""
+	if wayland {
+		copyPath, err1 := lookPath("wl-copy")
+		pastePath, err2 := lookPath("wl-paste")
 		if err1 == nil && err2 == nil {
-			return &wlClipboard{copyPath: copyPath, pastePath: pastePath, sensitive: wlCopySensitive(ctx, copyPath)}, nil
+			return "wl-copy", []string{copyPath, pastePath}, nil
 		}
 	}
-	if os.Getenv("DISPLAY") != "" {
-		if path, err := exec.LookPath("xclip"); err == nil {
-			return &xclipClipboard{path: path}, nil
-		}
-		if path, err := exec.LookPath("xsel"); err == nil {
-			return &xselClipboard{path: path}, nil
+	if x11 {
+		for _, t := range []string{"xclip", "xsel"} {
+			if path, err := lookPath(t); err == nil {
+				return t, []string{path}, nil
+			}
 		}
 	}
-	if os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("DISPLAY") == "" {
-		return nil, errors.New("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)")
+	if !wayland && !x11 {
+		return "", nil, ErrNoGraphicalSession
 	}
-	return nil, errors.New("no clipboard program found: install wl-clipboard (Wayland), xclip or xsel (X11)")
+	return "", nil, ErrNoClipboardTool
+}
+
+// pickClipTool runs the program ClipboardTool chooses itself, not through
+// atotto: it needs a deadline on each run, wl-copy's --sensitive, and a
+// way to end the process that serves an X selection (atotto's xclip keeps
+// serving, and writing "" through it only starts another xclip serving "").
+func pickClipTool(ctx context.Context) (clipTool, error) {
+	tool, paths, err := ClipboardTool(os.Getenv, exec.LookPath)
+	if err != nil {
+		return nil, err
+	}
+	switch tool {
+	case "wl-copy":
+		return &wlClipboard{copyPath: paths[0], pastePath: paths[1], sensitive: wlCopySensitive(ctx, paths[0])}, nil
+	case "xclip":
+		return &xclipClipboard{path: paths[0]}, nil
+	}
+	return &xselClipboard{path: paths[0]}, nil
 }
 
 // runClip runs a clipboard program with stdin and returns its stdout.

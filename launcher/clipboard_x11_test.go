@@ -4,9 +4,12 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,4 +52,36 @@ func TestRunClipEndsTheProgramsChildren(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 	testenv.WaitGone(t, pid, bound)
+}
+
+// TestClipboardTool pins the choice the copying code and `awstray doctor`
+// share.
+func TestClipboardTool(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		vars      map[string]string
+		programs  []string
+		wantTool  string
+		wantPaths []string
+		wantErr   error
+	}{
+		{"Wayland", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, []string{"wl-copy", "wl-paste", "xclip"}, "wl-copy", []string{"/bin/wl-copy", "/bin/wl-paste"}, nil},
+		{"Wayland without wl-paste falls back to X11", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, []string{"wl-copy", "xsel"}, "xsel", []string{"/bin/xsel"}, nil},
+		{"X11 prefers xclip", map[string]string{"DISPLAY": ":0"}, []string{"xsel", "xclip"}, "xclip", []string{"/bin/xclip"}, nil},
+		{"Wayland only, nothing installed", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, []string{"xclip"}, "", nil, ErrNoClipboardTool},
+		{"no session", nil, []string{"xclip", "wl-copy", "wl-paste"}, "", nil, ErrNoGraphicalSession},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			look := func(name string) (string, error) {
+				if slices.Contains(tc.programs, name) {
+					return "/bin/" + name, nil
+				}
+				return "", exec.ErrNotFound
+			}
+			tool, paths, err := ClipboardTool(func(k string) string { return tc.vars[k] }, look)
+			if !errors.Is(err, tc.wantErr) || tool != tc.wantTool || !slices.Equal(paths, tc.wantPaths) {
+				t.Fatalf("ClipboardTool = %q %q %v, want %q %q %v", tool, paths, err, tc.wantTool, tc.wantPaths, tc.wantErr)
+			}
+		})
+	}
 }

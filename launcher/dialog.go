@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/proc"
 )
 
@@ -72,7 +74,7 @@ type Prompter struct {
 type AddProfileInput struct {
 	Name            string
 	AccessKeyID     string
-	SecretAccessKey string // plain: the caller wraps it at once
+	SecretAccessKey credentials.Secret
 	MFASerial       string // "" when none
 	Region          string // "" when none
 }
@@ -162,22 +164,32 @@ func toolByName(name string) dialogTool {
 	return nil
 }
 
-// candidates are the dialog tools to try, in order, for ToolAuto.
-func (p *Prompter) candidates() []string {
-	switch p.os() {
+// DialogTools are the dialog tools to try, in order, for the dialogs
+// setting tool on goos: a tool named is tried alone; auto (or "", or
+// ykman, whose other dialogs are auto's) tries the OS's: osascript on
+// macOS, powershell on Windows, else zenity then kdialog — kdialog first
+// on KDE (XDG_CURRENT_DESKTOP, read with getenv). The Prompter and
+// `awstray doctor` both pick with it.
+func DialogTools(tool, goos string, getenv func(string) string) []string {
+	switch tool {
+	case "", ToolAuto, ToolYkman:
+	default:
+		return []string{tool}
+	}
+	switch goos {
 	case "darwin":
 		return []string{ToolOsascript}
 	case "windows":
 		return []string{ToolPowershell}
 	}
-	if strings.Contains(strings.ToUpper(p.env("XDG_CURRENT_DESKTOP")), "KDE") {
+	if strings.Contains(strings.ToUpper(getenv("XDG_CURRENT_DESKTOP")), "KDE") {
 		return []string{ToolKdialog, ToolZenity}
 	}
 	return []string{ToolZenity, ToolKdialog}
 }
 
-// executable is the program a tool runs.
-func executable(tool, goos string) string {
+// DialogProgram is the program a dialog tool runs on goos.
+func DialogProgram(tool, goos string) string {
 	if tool == ToolPowershell && goos == "windows" {
 		return "powershell.exe"
 	}
@@ -196,15 +208,15 @@ func (p *Prompter) resolve() (dialogTool, string, error) {
 		}
 	}
 	if choice != ToolAuto {
-		path, err := p.look(executable(choice, p.os()))
+		path, err := p.look(DialogProgram(choice, p.os()))
 		if err != nil {
 			return nil, "", fmt.Errorf("dialog tool %s: %w", choice, err)
 		}
 		return toolByName(choice), path, p.checkDisplay(choice)
 	}
-	cands := p.candidates()
+	cands := DialogTools(ToolAuto, p.os(), p.env)
 	for _, c := range cands {
-		if path, err := p.look(executable(c, p.os())); err == nil {
+		if path, err := p.look(DialogProgram(c, p.os())); err == nil {
 			return toolByName(c), path, p.checkDisplay(c)
 		}
 	}
@@ -258,7 +270,7 @@ func (p *Prompter) native() nativeDialoger {
 // show runs one dialog and returns what it printed, less the trailing
 // newline. Cancelling is ErrCancelled.
 func (p *Prompter) show(ctx context.Context, r request) (string, error) {
-	r.title = strings.TrimSpace(oneLine(r.title))
+	r.title = oneline.String(r.title)
 	if r.title == "" {
 		r.title = "awstray"
 	}
@@ -361,16 +373,6 @@ var secretVars = []string{
 func trimNewline(s string) string {
 	s = strings.TrimSuffix(s, "\n")
 	return strings.TrimSuffix(s, "\r")
-}
-
-// oneLine flattens control characters (newlines) to spaces, for titles.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // Text asks for one line of visible text; initial fills the field.
@@ -498,6 +500,7 @@ func (l lazyRegexp) MatchString(s string) bool {
 // dialog is ErrCancelled.
 func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 	var in AddProfileInput
+	var secret string // wrapped once asked, below
 	const title = "awstray: add profile"
 	steps := []struct {
 		dst      *string
@@ -509,7 +512,7 @@ func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 	}{
 		{&in.Name, "Profile name (as in ~/.aws/config)", false, false, profileName, "A profile name has no spaces or brackets."},
 		{&in.AccessKeyID, "Access key ID (AKIA…)", false, false, accessKeyID, "An access key ID is 16 or more capital letters and digits."},
-		{&in.SecretAccessKey, "Secret access key", true, false, noSpace, "A secret access key has no spaces."},
+		{&secret, "Secret access key", true, false, noSpace, "A secret access key has no spaces."},
 		{&in.MFASerial, "MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)\nLeave empty for none.", false, true, noSpace, "An MFA device ARN has no spaces."},
 		{&in.Region, "Region (e.g. eu-west-1)\nLeave empty for none.", false, true, regionName, "A region looks like eu-west-1."},
 	}
@@ -538,6 +541,7 @@ func (p *Prompter) AddProfile(ctx context.Context) (AddProfileInput, error) {
 			text = s.bad + "\n\n" + s.text
 		}
 	}
+	in.SecretAccessKey = credentials.NewSecret(secret)
 	return in, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/testenv"
 )
 
@@ -118,7 +120,7 @@ func TestFakeToolsGetArgumentsVerbatim(t *testing.T) {
 			if got != "  s3cret with spaces " {
 				t.Fatalf("Secret = %q: only the trailing newline may go", got)
 			}
-			want := toolByName(tool).build(request{kind: kindSecret, title: oneLine("title " + nasty), text: nasty}).argv
+			want := toolByName(tool).build(request{kind: kindSecret, title: oneline.String("title " + nasty), text: nasty}).argv
 			if argv := f.argv(1); !slices.Equal(argv, want) {
 				t.Fatalf("the tool got\n %q\nwant\n %q", argv, want)
 			}
@@ -127,7 +129,7 @@ func TestFakeToolsGetArgumentsVerbatim(t *testing.T) {
 			}
 			env := f.env(1)
 			if tool == ToolPowershell {
-				for _, kv := range []string{"AWSTRAY_DIALOG_TITLE=" + oneLine("title "+nasty), "AWSTRAY_DIALOG_TEXT=" + nasty, "AWSTRAY_DIALOG_KIND=secret"} {
+				for _, kv := range []string{"AWSTRAY_DIALOG_TITLE=" + oneline.String("title "+nasty), "AWSTRAY_DIALOG_TEXT=" + nasty, "AWSTRAY_DIALOG_KIND=secret"} {
 					if !slices.Contains(env, kv) {
 						t.Errorf("env lacks %q", kv)
 					}
@@ -262,7 +264,7 @@ func TestAddProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := AddProfileInput{Name: "work", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Region: "eu-west-1"}
+	want := AddProfileInput{Name: "work", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: credentials.NewSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Region: "eu-west-1"}
 	if in != want {
 		t.Fatalf("AddProfile = %+v", in)
 	}

@@ -221,3 +221,34 @@ func TestDialogEnvDropsSecretsAndExitCodeOverrides(t *testing.T) {
 		t.Fatalf("dialogEnv = %q, want %q", got, want)
 	}
 }
+
+// TestDialogTools pins the order the Prompter and `awstray doctor` share.
+func TestDialogTools(t *testing.T) {
+	kde := func(k string) string { return map[string]string{"XDG_CURRENT_DESKTOP": "ubuntu:KDE"}[k] }
+	none := func(string) string { return "" }
+	for _, tc := range []struct {
+		name, tool, goos string
+		getenv           func(string) string
+		want             []string
+	}{
+		{"auto on Linux", ToolAuto, "linux", none, []string{ToolZenity, ToolKdialog}},
+		{"empty is auto", "", "freebsd", none, []string{ToolZenity, ToolKdialog}},
+		{"auto on KDE", ToolAuto, "linux", kde, []string{ToolKdialog, ToolZenity}},
+		{"ykman's other dialogs are auto's", ToolYkman, "linux", kde, []string{ToolKdialog, ToolZenity}},
+		{"auto on macOS", ToolAuto, "darwin", kde, []string{ToolOsascript}},
+		{"auto on Windows", ToolAuto, "windows", none, []string{ToolPowershell}},
+		{"a tool named is tried alone", ToolKdialog, "linux", none, []string{ToolKdialog}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := DialogTools(tc.tool, tc.goos, tc.getenv); !slices.Equal(got, tc.want) {
+				t.Fatalf("DialogTools = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := DialogProgram(ToolPowershell, "windows"); got != "powershell.exe" {
+		t.Errorf("DialogProgram(powershell, windows) = %q", got)
+	}
+	if got := DialogProgram(ToolZenity, "linux"); got != "zenity" {
+		t.Errorf("DialogProgram(zenity, linux) = %q", got)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/awstray/awstray/internal/oneline"
 )
 
 // ErrNoTerminal means no terminal emulator was found.
@@ -354,7 +356,7 @@ func (t Terminal) launch(cmd []string) (launch, error) {
 	if t.kind == nil || t.Path == "" {
 		return launch{}, errors.New("terminal not set up: use FindTerminal")
 	}
-	title := strings.TrimSpace(oneLine(t.Title))
+	title := oneline.String(t.Title)
 	if title == "" {
 		title = "awstray"
 	}

@@ -27,7 +27,9 @@ type Dialogs interface {
 
 // NewProfile is what "Add profile…" collects.
 type NewProfile struct {
-	Name, AccessKeyID, SecretAccessKey, MFASerial, Region string
+	Name, AccessKeyID string
+	SecretAccessKey   credentials.Secret
+	MFASerial, Region string
 }
 
 // Deps are the parts of the outside world the tray drives; Run fills in the
@@ -586,23 +588,24 @@ func (a *App) addProfile(ctx context.Context) func() {
 		}
 		return nil
 	}
-	if err := awsconfig.CheckProfileName(np.Name); err != nil {
+	// Read now, not the copy the loop last polled: the profile may have
+	// been written since, and only an IAM user profile takes a key.
+	cfg, err := awsconfig.Load(a.o.ConfigPath)
+	if err != nil {
 		a.o.Notify("add", "Adding a profile failed", err.Error())
 		return nil
 	}
-	if err := credentials.SaveKey(a.o.Store, np.Name, np.AccessKeyID, credentials.NewSecret(np.SecretAccessKey)); err != nil {
-		a.o.Notify("add", "Adding "+np.Name+" failed", err.Error())
+	_, err = credentials.AddKey(a.o.Store, cfg, credentials.NewKey{
+		Profile: np.Name, AccessKeyID: np.AccessKeyID, Secret: np.SecretAccessKey,
+		Created: a.o.Now(), MFASerial: np.MFASerial, Region: np.Region,
+	})
+	var unchanged *credentials.ConfigNotChangedError
+	switch {
+	case errors.As(err, &unchanged):
+		a.o.Notify("add", "The key of "+np.Name+" is stored, but the config was not changed", unchanged.Err.Error())
 		return nil
-	}
-	var keys [][2]string
-	if np.Region != "" {
-		keys = append(keys, [2]string{"region", np.Region})
-	}
-	if np.MFASerial != "" {
-		keys = append(keys, [2]string{"mfa_serial", np.MFASerial})
-	}
-	if _, err := awsconfig.AppendProfile(a.o.ConfigPath, np.Name, keys); err != nil {
-		a.o.Notify("add", "The key of "+np.Name+" is stored, but the config was not changed", err.Error())
+	case err != nil:
+		a.o.Notify("add", "Adding "+np.Name+" failed", err.Error())
 		return nil
 	}
 	a.o.Notify(np.Name, "Profile "+np.Name+" added", "Its key is in the "+a.o.Store.Backend()+" keyring.")

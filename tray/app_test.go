@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -264,7 +265,7 @@ func TestAppSettingsMenuWritesTheFile(t *testing.T) {
 
 func TestAppAddProfile(t *testing.T) {
 	h := newApp(t)
-	h.f.added = NewProfile{Name: "newbie", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Region: "eu-west-1", MFASerial: "arn:aws:iam::123456789012:mfa/newbie"}
+	h.f.added = NewProfile{Name: "newbie", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: credentials.NewSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Region: "eu-west-1", MFASerial: "arn:aws:iam::123456789012:mfa/newbie"}
 	h.app.Intents() <- Intent{Kind: IntentAddProfile}
 	h.waitMenu(t, "the new profile", func(m Menu) bool { _, ok := find(m.Items, "p/newbie"); return ok })
 	b, _ := os.ReadFile(filepath.Join(h.dir, "config"))
@@ -277,6 +278,44 @@ func TestAppAddProfile(t *testing.T) {
 	id, err := credentials.StoredAccessKeyID(h.app.o.Store, "newbie")
 	if err != nil || id != "AKIAIOSFODNN7EXAMPLE" {
 		t.Fatalf("stored key: %s %v", id, err)
+	}
+}
+
+// TestAppAddProfileRefusesARoleProfile: "Add profile…" goes through the
+// same check as `awstray add` — a profile that exists as another kind
+// than an IAM user takes no key, and nothing is stored or written.
+func TestAppAddProfileRefusesARoleProfile(t *testing.T) {
+	h := newApp(t)
+	cfgPath := filepath.Join(h.dir, "config")
+	role := "\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = tool\n"
+	f, err := os.OpenFile(cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(role); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(cfgPath)
+	h.f.mu.Lock()
+	h.f.added = NewProfile{Name: "admin", AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: credentials.NewSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")}
+	h.f.mu.Unlock()
+	h.app.Intents() <- Intent{Kind: IntentAddProfile}
+	waitFor(t, "the refusal", func() bool {
+		notes, _, _ := h.f.snapshot()
+		return len(notes) > 0
+	})
+	notes, _, _ := h.f.snapshot()
+	if want := `add|Adding admin failed|profile "admin" is a role profile; only IAM user profiles have a stored key`; notes[0] != want {
+		t.Fatalf("notification %q, want %q", notes[0], want)
+	}
+	if _, err := credentials.StoredAccessKeyID(h.app.o.Store, "admin"); !errors.Is(err, credentials.ErrNoKey) {
+		t.Fatalf("a key was stored for the role profile: %v", err)
+	}
+	if after, _ := os.ReadFile(cfgPath); string(after) != string(before) {
+		t.Fatalf("the config changed:\n%s", after)
 	}
 }
 

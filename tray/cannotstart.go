@@ -1,8 +1,7 @@
 package tray
 
 import (
-	"strings"
-
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/tray/notify"
 )
 
@@ -18,6 +17,6 @@ func NotifyCannotStart(err error) {
 	defer n.Close()
 	_, _ = n.Notify(notify.Notification{
 		Title: "awstray cannot start",
-		Body:  strings.Join(strings.Fields(err.Error()), " ") + ". Run “awstray doctor” in a terminal to see what is missing.",
+		Body:  oneline.String(err.Error()) + ". Run “awstray doctor” in a terminal to see what is missing.",
 	})
 }

@@ -23,23 +23,13 @@ func ConsoleOpener(m *credentials.Manager, getenv func(string) string, timeout t
 			return err
 		}
 		region := awsconfig.Region(p, getenv)
-		var (
-			c         credentials.Credentials
-			federated bool
-		)
-		if p.Kind() == awsconfig.KindUser {
-			if err := credentials.CheckFederation(p); err != nil {
-				return err
-			}
-			c, err = m.FederationToken(ctx, profile, 0)
-			federated = true
-		} else {
-			c, err = m.Credentials(ctx, profile, true)
-			if err == nil && p.Kind() == awsconfig.KindProcess && c.SessionToken.IsZero() {
-				c, err = m.FederationTokenWith(ctx, profile, c, 0)
-				federated = true
-			}
-		}
+		c, federated, err := credentials.ConsoleCredentials(ctx, credentials.ConsoleSource{
+			Credentials: func(ctx context.Context, profile string) (credentials.Credentials, error) {
+				return m.Credentials(ctx, profile, true)
+			},
+			FederationToken:     m.FederationToken,
+			FederationTokenWith: m.FederationTokenWith,
+		}, p, 0)
 		if err != nil {
 			return err
 		}

@@ -125,13 +125,7 @@ func Run(o RunOptions) error {
 		Getenv:     o.Getenv,
 		NotifyLead: s.NotifyLead.Duration,
 		Tick:       tick,
-		Prompt: func(ctx context.Context, profile, serial, prev string) (string, error) {
-			code, err := prompter.MFACode(ctx, profile, serial, prev)
-			if errors.Is(err, launcher.ErrCancelled) {
-				return "", credentials.ErrCancelled
-			}
-			return code, err
-		},
+		Prompt:     dialogs{prompter}.MFACode,
 		// IAM Identity Center: the browser opens the page with the code,
 		// and a notification says which code to approve.
 		SSOLogin: func(ctx context.Context, d credentials.DeviceAuth) error {
@@ -343,7 +337,7 @@ func (d dialogs) AddProfile(ctx context.Context) (NewProfile, error) {
 	if err != nil {
 		return NewProfile{}, cancelled(err)
 	}
-	return NewProfile{Name: in.Name, AccessKeyID: in.AccessKeyID, SecretAccessKey: in.SecretAccessKey, MFASerial: in.MFASerial, Region: in.Region}, nil
+	return NewProfile(in), nil
 }
 
 func cancelled(err error) error {

@@ -3,9 +3,10 @@ package keystore
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/godbus/dbus"
+
+	"github.com/awstray/awstray/internal/oneline"
 )
 
 // Errors of the Secret Service that a person can act on, by their D-Bus
@@ -28,7 +29,7 @@ type KeyringError struct {
 }
 
 func (e *KeyringError) Error() string {
-	return fmt.Sprintf("%s (%s); %s", e.Problem, oneLine(e.Err.Error()), e.Hint)
+	return fmt.Sprintf("%s (%s); %s", e.Problem, oneline.String(e.Err.Error()), e.Hint)
 }
 
 func (e *KeyringError) Unwrap() error { return e.Err }
@@ -54,11 +55,4 @@ func explainSecretService(collection string, err error) error {
 			Hint:    "unlock it (Seahorse, or log in again), then retry"}
 	}
 	return err
-}
-
-// oneLine keeps the first line of a backend's message, trimmed, so that a
-// wrapped error stays one line.
-func oneLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(s)
 }

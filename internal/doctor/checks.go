@@ -15,12 +15,13 @@ import (
 
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 )
 
 // checkDialog finds the program that asks for MFA codes and passphrases,
-// in the launcher's order (its Prompter picks the same way).
+// as the launcher's Prompter picks it (launcher.DialogTools).
 func checkDialog(e Env, st settingsState) Result {
 	tool := st.s.Dialogs
 	var ykman string
@@ -31,24 +32,9 @@ func checkDialog(e Env, st settingsState) Result {
 		}
 		ykman = "; MFA codes from ykman"
 	}
-	var cands []string
-	switch {
-	case tool != "" && tool != launcher.ToolAuto && tool != launcher.ToolYkman:
-		cands = []string{tool}
-	case e.GOOS == "darwin":
-		cands = []string{launcher.ToolOsascript}
-	case e.GOOS == "windows":
-		cands = []string{launcher.ToolPowershell}
-	case strings.Contains(strings.ToUpper(e.Getenv("XDG_CURRENT_DESKTOP")), "KDE"):
-		cands = []string{launcher.ToolKdialog, launcher.ToolZenity}
-	default:
-		cands = []string{launcher.ToolZenity, launcher.ToolKdialog}
-	}
+	cands := launcher.DialogTools(tool, e.GOOS, e.Getenv)
 	for _, c := range cands {
-		prog := c
-		if c == launcher.ToolPowershell && e.GOOS == "windows" {
-			prog = "powershell.exe"
-		}
+		prog := launcher.DialogProgram(c, e.GOOS)
 		if _, err := e.LookPath(prog); err != nil {
 			continue
 		}
@@ -77,7 +63,7 @@ func checkTerminal(e Env, st settingsState) Result {
 		return Result{Status: Fail, Detail: "no terminal emulator found",
 			Fix: "install one (xterm, gnome-terminal, konsole, …) or set terminal in " + st.path}
 	case err != nil:
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "install it, or change terminal in " + st.path}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "install it, or change terminal in " + st.path}
 	}
 	return Result{Status: OK, Detail: t.Name}
 }
@@ -86,14 +72,14 @@ func checkTerminal(e Env, st settingsState) Result {
 func checkSettings(e Env, err error) Result {
 	path, perr := settings.Path(e.Getenv)
 	if perr != nil {
-		return Result{Status: Fail, Detail: oneLine(perr.Error()), Fix: "set AWSTRAY_SETTINGS to the settings file"}
+		return Result{Status: Fail, Detail: oneline.String(perr.Error()), Fix: "set AWSTRAY_SETTINGS to the settings file"}
 	}
 	var fe *settings.FileError
 	switch {
 	case errors.As(err, &fe):
-		return Result{Status: Warn, Detail: oneLine(fe.Error()), Fix: "fix the file; the other settings apply"}
+		return Result{Status: Warn, Detail: oneline.String(fe.Error()), Fix: "fix the file; the other settings apply"}
 	case err != nil:
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "check the file's permissions"}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "check the file's permissions"}
 	}
 	if _, err := os.Stat(path); err != nil {
 		return Result{Status: OK, Detail: "defaults (no " + path + ")"}
@@ -105,7 +91,7 @@ func checkSettings(e Env, err error) Result {
 func checkConfig(e Env) configResult {
 	path, err := awsconfig.DefaultPath(e.Getenv)
 	if err != nil {
-		return configResult{Result: Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "set AWS_CONFIG_FILE"}}
+		return configResult{Result: Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "set AWS_CONFIG_FILE"}}
 	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		cfg, _ := awsconfig.Parse(path, nil)
@@ -115,9 +101,9 @@ func checkConfig(e Env) configResult {
 	var se *awsconfig.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return configResult{Result: Result{Status: Fail, Detail: oneLine(se.Error()), Fix: fmt.Sprintf("correct line %d of %s", se.Line, path)}}
+		return configResult{Result: Result{Status: Fail, Detail: oneline.String(se.Error()), Fix: fmt.Sprintf("correct line %d of %s", se.Line, path)}}
 	case err != nil:
-		return configResult{Result: Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "check the file's permissions"}}
+		return configResult{Result: Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "check the file's permissions"}}
 	}
 	n := len(cfg.Profiles)
 	plural := "s"
@@ -132,7 +118,7 @@ func checkConfig(e Env) configResult {
 func checkAgent(ctx context.Context, e Env) Result {
 	path, err := agent.SocketPath(e.Getenv)
 	if err != nil {
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "correct AWSTRAY_AGENT_SOCKET"}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "correct AWSTRAY_AGENT_SOCKET"}
 	}
 	start := "start it: awstray tray (or log in again if it starts with the session)"
 	if e.GOOS != "windows" {
@@ -141,7 +127,7 @@ func checkAgent(ctx context.Context, e Env) Result {
 			return Result{Status: Warn, Detail: "the tray is not running (no socket at " + path + ")", Fix: start}
 		}
 		if err != nil {
-			return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "check the permissions of " + filepath.Dir(path)}
+			return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "check the permissions of " + filepath.Dir(path)}
 		}
 		if fi.Mode()&os.ModeSocket == 0 {
 			return Result{Status: Fail, Detail: path + " is not a socket", Fix: "remove it, then start the tray"}
@@ -155,11 +141,11 @@ func checkAgent(ctx context.Context, e Env) Result {
 		return Result{Status: Warn, Detail: "the tray is not running (nothing listens on " + path + ")", Fix: start}
 	}
 	if err != nil {
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "quit the program that listens there, then start the tray"}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "quit the program that listens there, then start the tray"}
 	}
 	defer c.Close()
 	if err := c.Ping(ctx); err != nil {
-		return Result{Status: Fail, Detail: "the tray does not answer at " + path + ": " + oneLine(err.Error()),
+		return Result{Status: Fail, Detail: "the tray does not answer at " + path + ": " + oneline.String(err.Error()),
 			Fix: "quit the tray and start it again"}
 	}
 	return Result{Status: OK, Detail: "the tray answers at " + path}
@@ -170,7 +156,7 @@ func checkAgent(ctx context.Context, e Env) Result {
 func checkClock(ctx context.Context, e Env) Result {
 	endpoint, err := stsEndpoint(e)
 	if err != nil {
-		return Result{Status: Warn, Detail: "the clock was not checked: " + oneLine(err.Error()), Fix: "correct the STS endpoint"}
+		return Result{Status: Warn, Detail: "the clock was not checked: " + oneline.String(err.Error()), Fix: "correct the STS endpoint"}
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" {
@@ -180,7 +166,7 @@ func checkClock(ctx context.Context, e Env) Result {
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Result{Status: Warn, Detail: "the clock was not checked: " + oneLine(err.Error()), Fix: "correct the STS endpoint"}
+		return Result{Status: Warn, Detail: "the clock was not checked: " + oneline.String(err.Error()), Fix: "correct the STS endpoint"}
 	}
 	client := &http.Client{
 		// An answer of any kind will do: its Date is what counts.
@@ -189,7 +175,7 @@ func checkClock(ctx context.Context, e Env) Result {
 	sent := e.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return Result{Status: Warn, Detail: "the clock was not checked: STS at " + host + " did not answer: " + oneLine(errText(err)),
+		return Result{Status: Warn, Detail: "the clock was not checked: STS at " + host + " did not answer: " + oneline.String(errText(err)),
 			Fix: "check the network connection"}
 	}
 	got := e.Now()
@@ -292,13 +278,13 @@ func checkProfiles(e Env, cfg *awsconfig.Config, keys keyList) []Result {
 
 func checkProfile(e Env, cfg *awsconfig.Config, name string, keys keyList) Result {
 	if err := cfg.Validate(name); err != nil {
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "correct the profile in " + cfg.Path}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "correct the profile in " + cfg.Path}
 	}
 	// The chain checks the source profiles too: a role from a profile
 	// that does not exist, or from a cycle, has no credentials.
 	chain, err := cfg.Chain(name)
 	if err != nil {
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: "correct the profile in " + cfg.Path}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: "correct the profile in " + cfg.Path}
 	}
 	p, base := chain[0], chain[len(chain)-1]
 	mfa := ""

@@ -4,11 +4,15 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/awstray/awstray/internal/oneline"
+	"github.com/awstray/awstray/launcher"
 )
 
 const (
@@ -27,7 +31,7 @@ func sessionBus(ctx context.Context, e Env) (*dbus.Conn, *Result) {
 	}
 	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
 	if err != nil {
-		return nil, &Result{Status: Fail, Detail: "cannot connect to the D-Bus session bus: " + oneLine(err.Error()), Fix: noBusFix}
+		return nil, &Result{Status: Fail, Detail: "cannot connect to the D-Bus session bus: " + oneline.String(err.Error()), Fix: noBusFix}
 	}
 	return conn, nil
 }
@@ -59,7 +63,7 @@ func checkTray(ctx context.Context, e Env) Result {
 	defer conn.Close()
 	owner, activatable, err := owned(ctx, conn, watcherName)
 	if err != nil {
-		return Result{Status: Fail, Detail: oneLine(err.Error()), Fix: noBusFix}
+		return Result{Status: Fail, Detail: oneline.String(err.Error()), Fix: noBusFix}
 	}
 	if !owner && !activatable {
 		if strings.Contains(strings.ToUpper(e.Getenv("XDG_CURRENT_DESKTOP")), "GNOME") {
@@ -95,7 +99,7 @@ func checkNotify(ctx context.Context, e Env) Result {
 	defer conn.Close()
 	owner, activatable, err := owned(ctx, conn, notificationsName)
 	if err != nil {
-		return Result{Status: Warn, Detail: oneLine(err.Error()), Fix: noBusFix}
+		return Result{Status: Warn, Detail: oneline.String(err.Error()), Fix: noBusFix}
 	}
 	switch {
 	case activatable:
@@ -110,31 +114,22 @@ func checkNotify(ctx context.Context, e Env) Result {
 	if err != nil || name == "" {
 		return Result{Status: OK, Detail: "a notification server on the session bus"}
 	}
-	return Result{Status: OK, Detail: fmt.Sprintf("%s %s (%s)", oneLine(name), oneLine(version), oneLine(vendor))}
+	return Result{Status: OK, Detail: fmt.Sprintf("%s %s (%s)", oneline.String(name), oneline.String(version), oneline.String(vendor))}
 }
 
 // checkClipboard finds the program awstray copies with, as the launcher
-// picks it: wl-clipboard on Wayland, else xclip, else xsel.
+// picks it (launcher.ClipboardTool).
 func checkClipboard(e Env) Result {
-	wayland, x11 := e.Getenv("WAYLAND_DISPLAY") != "", e.Getenv("DISPLAY") != ""
-	if wayland {
-		_, err1 := e.LookPath("wl-copy")
-		_, err2 := e.LookPath("wl-paste")
-		if err1 == nil && err2 == nil {
-			return Result{Status: OK, Detail: "wl-copy (Wayland)"}
-		}
-	}
-	if x11 {
-		for _, tool := range []string{"xclip", "xsel"} {
-			if _, err := e.LookPath(tool); err == nil {
-				return Result{Status: OK, Detail: tool + " (X11)"}
-			}
-		}
-	}
-	if !wayland && !x11 {
+	tool, _, err := launcher.ClipboardTool(e.Getenv, e.LookPath)
+	switch {
+	case errors.Is(err, launcher.ErrNoGraphicalSession):
 		return Result{Status: Warn, Detail: "no graphical session (DISPLAY and WAYLAND_DISPLAY are unset): no clipboard",
 			Fix: "copying export lines needs a desktop session"}
+	case err != nil:
+		return Result{Status: Fail, Detail: "no xclip, xsel or wl-copy found",
+			Fix: "install xclip (X11) or wl-clipboard (Wayland)"}
+	case tool == "wl-copy":
+		return Result{Status: OK, Detail: "wl-copy (Wayland)"}
 	}
-	return Result{Status: Fail, Detail: "no xclip, xsel or wl-copy found",
-		Fix: "install xclip (X11) or wl-clipboard (Wayland)"}
+	return Result{Status: OK, Detail: tool + " (X11)"}
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/awstray/awstray/credentials/awsconfig"
@@ -205,11 +204,6 @@ func keyringOptions(e Env, st settingsState) (keystore.Options, string) {
 		return opts, "settings"
 	}
 	return opts, ""
-}
-
-// oneLine keeps a message to one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // CheckTray is the tray check alone, for the tray's own start-up: whether

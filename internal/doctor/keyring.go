@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/settings"
 )
 
@@ -17,7 +18,7 @@ import (
 func checkKeyring(ctx context.Context, e Env, st settingsState, stErr error) (Result, keyList) {
 	var fe *settings.FileError
 	if errors.As(stErr, &fe) && fe.Bad("backend") && e.Getenv("AWSTRAY_BACKEND") == "" {
-		return Result{Status: Fail, Detail: "the backend setting cannot be read: " + oneLine(fe.Error()),
+		return Result{Status: Fail, Detail: "the backend setting cannot be read: " + oneline.String(fe.Error()),
 				Fix: "fix " + st.path + " or set AWSTRAY_BACKEND"},
 			keyList{why: "the backend is unknown"}
 	}
@@ -32,7 +33,7 @@ func checkKeyring(ctx context.Context, e Env, st settingsState, stErr error) (Re
 		if chosenBy == "AWSTRAY_BACKEND" {
 			fix = "start it, or set AWSTRAY_BACKEND to another backend"
 		}
-		return Result{Status: Fail, Detail: fmt.Sprintf("%s: %s (%s)", d.Backend, oneLine(d.Err.Error()), chosen), Fix: fix},
+		return Result{Status: Fail, Detail: fmt.Sprintf("%s: %s (%s)", d.Backend, oneline.String(d.Err.Error()), chosen), Fix: fix},
 			keyList{backend: d.Backend, why: d.Backend + " is not available"}
 	}
 	switch d.Backend {
@@ -75,7 +76,7 @@ func checkFileKeyring(ctx context.Context, e Env, opts keystore.Options, d keyst
 	case errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0):
 		return r, keyList{backend: d.Backend, listed: true, keys: map[string]bool{}}
 	case err != nil:
-		r.Status, r.Detail = Fail, fmt.Sprintf("%s: reading %s: %s (%s)", d.Backend, dir, oneLine(err.Error()), chosen)
+		r.Status, r.Detail = Fail, fmt.Sprintf("%s: reading %s: %s (%s)", d.Backend, dir, oneline.String(err.Error()), chosen)
 		r.Fix = "check the folder's owner and permissions"
 		return r, keyList{backend: d.Backend, why: "the folder cannot be read"}
 	}
@@ -112,7 +113,7 @@ func listKeys(ctx context.Context, opts keystore.Options, d keystore.Diagnosis, 
 	}
 	if l.err != nil {
 		r.Status = Fail
-		r.Detail = fmt.Sprintf("%s: %s", d.Backend, oneLine(l.err.Error()))
+		r.Detail = fmt.Sprintf("%s: %s", d.Backend, oneline.String(l.err.Error()))
 		r.Fix = "unlock or restart the keyring"
 		if errors.Is(l.err, keystore.ErrWrongPassphrase) {
 			r.Fix = "set AWSTRAY_FILE_PASSPHRASE to the file keyring's passphrase"

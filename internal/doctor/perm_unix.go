@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/awstray/awstray/internal/oneline"
 )
 
 // socketPermissions checks what the agent's Listen makes: a folder of ours
@@ -16,7 +18,7 @@ func socketPermissions(path string, sock os.FileInfo) *Result {
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return &Result{Status: Fail, Detail: "reading " + dir + ": " + oneLine(err.Error()), Fix: "check the folder's permissions"}
+		return &Result{Status: Fail, Detail: "reading " + dir + ": " + oneline.String(err.Error()), Fix: "check the folder's permissions"}
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
 		return &Result{Status: Fail, Detail: fmt.Sprintf("the socket's folder %s belongs to another user (uid %d)", dir, st.Uid),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -220,5 +221,55 @@ func TestInvalidName(t *testing.T) {
 func TestHeldErrorWithoutPID(t *testing.T) {
 	if got := (&HeldError{Name: "tray"}).Error(); got != "the tray is already running" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestReadPID: the one reader of the holder's PID takes both platforms'
+// line ends, and gives 0 for what is not a PID.
+func TestReadPID(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		want          int
+	}{
+		{"unix line", "4242\n", 4242},
+		{"windows line", "4242\r\n", 4242},
+		{"not a number", "x\n", 0},
+		{"zero", "0\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name)
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got := readPID(path); got != tc.want {
+				t.Fatalf("readPID = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	if got := readPID(filepath.Join(dir, "missing")); got != 0 {
+		t.Fatalf("readPID of no file = %d", got)
+	}
+}
+
+// TestReleaseTwiceLeavesTheNextHolder: a second call of release is a
+// no-op — it must not remove or unlock what a later Acquire holds.
+func TestReleaseTwiceLeavesTheNextHolder(t *testing.T) {
+	isolate(t)
+	first, err := Acquire("tray")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first()
+	second, err := Acquire("tray")
+	if err != nil {
+		t.Fatalf("Acquire after release: %v", err)
+	}
+	defer second()
+	first()
+	if _, err := Acquire("tray"); err == nil {
+		t.Fatal("the lock was free after the first holder's release ran again")
+	} else {
+		wantHeld(t, err, os.Getpid())
 	}
 }

@@ -8,9 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,15 +49,10 @@ func Acquire(name string) (release func(), err error) {
 			_ = f.Close()
 			return nil, fmt.Errorf("writing the lock file: %w", err)
 		}
-		var done bool
-		return func() {
-			if done {
-				return
-			}
-			done = true
+		return sync.OnceFunc(func() {
 			_ = os.Remove(path) // while still locked: see samePath
 			_ = f.Close()
-		}, nil
+		}), nil
 	}
 	return nil, fmt.Errorf("locking %s: the file keeps being replaced", path)
 }
@@ -114,19 +108,4 @@ func writePID(f *os.File) error {
 	}
 	_, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return err
-}
-
-// readPID reads the holder's PID. The holder writes it just after taking
-// the lock, so a reader may come in between: try a few times.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
 }

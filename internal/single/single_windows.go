@@ -6,8 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"time"
+	"sync"
 
 	"golang.org/x/sys/windows"
 )
@@ -53,27 +52,8 @@ func Acquire(name string) (release func(), err error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("writing the lock file: %w", err)
 	}
-	var done bool
-	return func() {
-		if done {
-			return
-		}
-		done = true
+	return sync.OnceFunc(func() {
 		_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{Offset: ol.Offset, OffsetHigh: ol.OffsetHigh})
 		_ = f.Close()
-	}, nil
-}
-
-// readPID reads the holder's PID, written just after it took the lock.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
+	}), nil
 }

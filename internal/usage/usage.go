@@ -14,10 +14,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/awstray/awstray/internal/oneline"
 )
 
 // The operations of a Record.
@@ -202,26 +202,9 @@ func readOne(path string) ([]Record, error) {
 // Clean cuts every text field of r to one line of at most maxField bytes.
 func Clean(r Record) Record {
 	for _, s := range []*string{&r.Profile, &r.Op, &r.Exe, &r.ParentExe, &r.Program, &r.Outcome, &r.Error} {
-		*s = oneLine(*s)
+		*s = oneline.Max(*s, maxField)
 	}
 	return r
-}
-
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > maxField {
-		n := maxField
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n] + "…"
-	}
-	return s
 }
 
 // Filter keeps the records at or after since (zero: all) of profile (""

@@ -525,3 +525,120 @@ func procStatusMiB(b *testing.B, pid int, field string) float64 {
 	b.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
 }
+
+// floorProgram is the least a Go program that runs a command can cost: it
+// starts, and replaces itself with argv[1] as `awstray exec` does.
+const floorProgram = `package main
+
+import (
+	"os"
+	"syscall"
+)
+
+func main() {
+	if err := syscall.Exec(os.Args[1], os.Args[1:], os.Environ()); err != nil {
+		os.Exit(127)
+	}
+}
+`
+
+// buildFloor builds floorProgram, as awstray is built (static, no cgo).
+func buildFloor(b *testing.B) string {
+	b.Helper()
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(floorProgram), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(dir, "floor")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "main.go")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GO111MODULE=off", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the floor program: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// BenchmarkHotPath (issue 8) runs, in one loop so that the machine's load
+// falls on all of them alike: the floor (a bare Go program that execs
+// `true`), `awstray version`, `awstray exec admin -- true` through the
+// tray's agent and standalone (a 500-profile config, the file keyring, a
+// cached session), and, when AWS_VAULT_BIN names an aws-vault binary,
+// `aws-vault exec -n dev -- true` on the same config and a file keyring of
+// its own. It reports each median (ns) and the ratios the issue's goals
+// are about: through the tray ≤ 2× the floor, standalone ≤ 0.6× aws-vault.
+func BenchmarkHotPath(b *testing.B) {
+	d := newAgentDesk(b, config500()+agentConfig, "")
+	d.startTray(b)
+	d.run(b, "", "exec", "admin", "--", "true") // unlock through the agent, and cache
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		b.Fatal(err)
+	}
+	floor := buildFloor(b)
+	standalone := append(append([]string(nil), d.env...), "AWSTRAY_NO_AGENT=1")
+
+	type row struct {
+		name string
+		env  []string
+		argv []string
+		took []time.Duration
+	}
+	rows := []*row{
+		{name: "floor", env: d.env, argv: []string{floor, truePath}},
+		{name: "version", env: d.env, argv: []string{binary(b), "version"}},
+		{name: "exec-tray", env: d.env, argv: []string{binary(b), "exec", "admin", "--", "true"}},
+		{name: "exec-standalone", env: standalone, argv: []string{binary(b), "exec", "admin", "--", "true"}},
+	}
+	if av := os.Getenv("AWS_VAULT_BIN"); av != "" {
+		env := append(append([]string(nil), d.env...),
+			"AWS_VAULT_BACKEND=file",
+			"AWS_VAULT_FILE_DIR="+filepath.Join(d.root, "aws-vault"),
+			"AWS_VAULT_FILE_PASSPHRASE=correct horse battery staple")
+		add := exec.Command(av, "add", "dev", "--env")
+		add.Env = append(append([]string(nil), env...), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret)
+		if out, err := add.CombinedOutput(); err != nil {
+			b.Fatalf("aws-vault add: %v: %s", err, out)
+		}
+		rows = append(rows, &row{name: "aws-vault", env: env, argv: []string{av, "exec", "-n", "dev", "--", "true"}})
+	}
+	for _, r := range rows { // warm the page cache
+		runTimed(b, r.env, r.argv)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, r := range rows {
+			r.took = append(r.took, runTimed(b, r.env, r.argv))
+		}
+	}
+	b.StopTimer()
+	med := map[string]float64{}
+	for _, r := range rows {
+		med[r.name] = median(r.took) * float64(time.Millisecond)
+		b.ReportMetric(med[r.name], "ns-median-"+r.name)
+	}
+	b.ReportMetric(med["exec-tray"]/med["floor"], "x-floor-exec-tray")
+	b.ReportMetric(med["exec-standalone"]/med["floor"], "x-floor-exec-standalone")
+	b.ReportMetric(med["version"]/med["floor"], "x-floor-version")
+	if v, ok := med["aws-vault"]; ok {
+		b.ReportMetric(med["exec-standalone"]/v, "x-aws-vault-exec-standalone")
+		b.ReportMetric(v/med["floor"], "x-floor-aws-vault")
+	}
+	if n := d.proxy.Count("GetSessionToken") + d.proxy.Count("AssumeRole"); n != 2 {
+		b.Fatalf("%d STS calls during the benchmark, want the 2 of the first unlock", n)
+	}
+}
+
+// runTimed runs argv to its end and returns how long it took.
+func runTimed(b *testing.B, env, argv []string) time.Duration {
+	b.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		b.Fatalf("%s: %v: %s", strings.Join(argv, " "), err, out)
+	}
+	return took
+}

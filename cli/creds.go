@@ -107,26 +107,31 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 	if err := in.validate(); err != nil {
 		return resolved{}, err
 	}
-	cfg, err := a.Config()
-	if err != nil {
-		return resolved{}, err
-	}
-	p, err := cfg.Profile(in.profile)
-	if err != nil {
-		return resolved{}, err
-	}
-	region := in.region
-	if region == "" {
-		region = awsconfig.Region(p, a.Getenv)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// The tray works on the request while this process reads the config:
+	// on a large config the read is as long as the tray's answer, and on
+	// the hot path neither needs the other. The config still decides: an
+	// error in it (an unknown profile) is the answer, and ends the request.
+	var fromTray chan agentReply
 	if in.useAgent(a.Getenv) {
-		if c, ok, err := a.fromAgent(ctx, in); ok {
-			if err != nil {
-				return resolved{}, err
+		fromTray = make(chan agentReply, 1)
+		go func() {
+			var r agentReply
+			r.creds, r.ok, r.err = a.fromAgent(ctx, in)
+			fromTray <- r
+		}()
+	}
+	p, region, err := a.profileRegion(in)
+	if err != nil {
+		return resolved{}, err
+	}
+	if fromTray != nil {
+		if r := <-fromTray; r.ok {
+			if r.err != nil {
+				return resolved{}, r.err
 			}
-			return resolved{profile: p, creds: c, region: region, fromTray: true}, nil
+			return resolved{profile: p, creds: r.creds, region: region, fromTray: true}, nil
 		}
 	}
 	if err := a.confirmGuarded(in); err != nil {
@@ -146,4 +151,29 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 		fmt.Fprintf(a.Stderr, "awstray: warning: %s\n", oneLine(res.Warning.Error()))
 	}
 	return resolved{profile: p, creds: res.Credentials, region: region}, nil
+}
+
+// agentReply is what fromAgent returned.
+type agentReply struct {
+	creds credentials.Credentials
+	ok    bool
+	err   error
+}
+
+// profileRegion reads the config for in.profile and the region to set
+// with its credentials.
+func (a *App) profileRegion(in credsInput) (*awsconfig.Profile, string, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := cfg.Profile(in.profile)
+	if err != nil {
+		return nil, "", err
+	}
+	region := in.region
+	if region == "" {
+		region = awsconfig.Region(p, a.Getenv)
+	}
+	return p, region, nil
 }

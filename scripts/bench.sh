@@ -14,6 +14,7 @@ trap 'rm -f "$raw" "$raw.md"' EXIT
 run() { "$GO" test -run='^$' "$@" | tee -a "$raw"; }
 run -bench=. -benchtime="$BENCHTIME" ./credentials/awsconfig
 run -bench='^Benchmark(ExecCached|TrayStartToMenu|Agent)$' -benchtime="$BENCHTIME" .
+run -bench='^BenchmarkHotPath$' -benchtime="${HOTPATH_RUNS:-40x}" .
 run -bench='TrayIdle' -benchtime=1x .
 run -bench='AgentUnderLoad' -benchtime=1x .
 
@@ -55,6 +56,33 @@ fi
 			}
 		}' "$raw"
 	echo
+	echo "## Hot path"
+	echo
+	echo "\`HotPath\` runs each command once per round, all in the same rounds, and gives the medians;"
+	echo "the goals (issue 8): through the tray at most 2x the floor, standalone at most 0.6x aws-vault."
+	echo
+	echo "| command | median | ratio |"
+	echo "| --- | --- | --- |"
+	awk '
+		$1 ~ /^BenchmarkHotPath(-[0-9]+)?$/ {
+			for (i = 3; i + 1 <= NF; i += 2) v[$(i + 1)] = $i
+			row("a bare Go program that only execs `true` (the floor)", "floor", "")
+			row("`awstray version`", "version", "x-floor-version")
+			row("`awstray exec P -- true` through the tray", "exec-tray", "x-floor-exec-tray")
+			row("`awstray exec P -- true` standalone", "exec-standalone", "x-floor-exec-standalone")
+			if ("ns-median-aws-vault" in v) {
+				row("`aws-vault exec -n P -- true`", "aws-vault", "x-floor-aws-vault")
+				printf "| standalone / aws-vault | | %.2fx (goal: at most 0.6x) |\n", v["x-aws-vault-exec-standalone"]
+			} else {
+				print "| `aws-vault exec -n P -- true` | not run: set AWS_VAULT_BIN | |"
+			}
+		}
+		function row(what, name, ratio) {
+			r = (ratio == "") ? "1x" : sprintf("%.2fx the floor", v[ratio])
+			if (name == "exec-tray") r = r " (goal: at most 2x)"
+			printf "| %s | %.2f ms | %s |\n", what, v["ns-median-" name] / 1e6, r
+		}' "$raw"
+	echo
 	echo "What they measure (bench_test.go, credentials/awsconfig/fuzz_test.go):"
 	echo
 	echo "- \`ExecCached\`: \`awstray exec P -- true\` with a cached session, a 500-profile config and"
@@ -65,6 +93,9 @@ fi
 	echo "  time it used in that minute."
 	echo "- \`AgentUnderLoad\`: the agent's latency, throughput and peak RSS under 15 s of load, with"
 	echo "  and without 1000 leaked connections."
+	echo "- \`HotPath\`: the floor (a bare Go program that execs \`true\`), \`awstray version\`,"
+	echo "  \`awstray exec P -- true\` through the tray and standalone (500 profiles, file keyring, cached"
+	echo "  session) and, with AWS_VAULT_BIN set, \`aws-vault exec -n P -- true\`, in the same rounds."
 	echo "- \`Parse500\`, \`Chain500\`: parsing a 500-profile config, resolving chains in it."
 } > "$raw.md"
 mv "$raw.md" "$OUT"

@@ -16,8 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +66,7 @@ type refreshKill struct {
 // point of the next AssumeRole: only renewals make AssumeRole calls here,
 // so the kill lands inside a refresh.
 type refreshProxy struct {
-	URL string
+	*testenv.CountingProxy
 
 	// mu protects armed.
 	mu    sync.Mutex
@@ -77,29 +75,16 @@ type refreshProxy struct {
 
 func startRefreshProxy(t *testing.T, target string) *refreshProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &refreshProxy{URL: "http://" + l.Addr().String()}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	// A kill cuts requests short: expected, not worth a log line.
-	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	p := &refreshProxy{CountingProxy: testenv.StartCountingProxy(t, target)}
+	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		var k *refreshKill
-		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") == "AssumeRole" {
+		if action == "AssumeRole" {
 			p.mu.Lock()
 			k, p.armed = p.armed, nil
 			p.mu.Unlock()
 		}
 		if k == nil {
-			rp.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		kill := func() {
@@ -111,18 +96,16 @@ func startRefreshProxy(t *testing.T, target string) *refreshProxy {
 		switch k.point {
 		case pointSent, pointAnswered:
 			if k.point == pointAnswered {
-				rp.ServeHTTP(httptest.NewRecorder(), r)
+				next.ServeHTTP(httptest.NewRecorder(), r)
 			}
 			kill()
 			<-r.Context().Done() // the connection closes with the process
 		case pointDelivered:
-			rp.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			_ = http.NewResponseController(w).Flush()
 			time.AfterFunc(k.delay, kill)
 		}
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	})
 	return p
 }
 

@@ -118,7 +118,7 @@ func (p *refreshProxy) arm(k *refreshKill) {
 // uptimeTray is one `awstray tray` process of the test.
 type uptimeTray struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 	done chan struct{} // closed when the process has been waited for
 	err  error         // Wait's error, once done is closed
 }
@@ -129,7 +129,7 @@ func startUptimeTray(t *testing.T, d *agentDesk) *uptimeTray {
 	t.Helper()
 	cmd := exec.Command(binary(t), "tray")
 	cmd.Env = d.env
-	tr := &uptimeTray{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	tr := &uptimeTray{cmd: cmd, logs: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = tr.logs, tr.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -154,24 +154,6 @@ func startUptimeTray(t *testing.T, d *agentDesk) *uptimeTray {
 			t.Fatalf("the tray (pid %d) does not serve %s (last: pid %d, %v)\n%s", cmd.Process.Pid, sock, pid, err, tr.logs)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex // protects b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (d *agentDesk) socket() string { return filepath.Join(d.root, "run", "awstray", "agent.sock") }
@@ -384,7 +366,7 @@ func sigkillDuringRefresh(t *testing.T, seed uint64, unlock func(*agentDesk, *up
 	}
 	third := exec.Command(binary(t), "tray")
 	third.Env = append(slices.Clone(d.env), "XDG_RUNTIME_DIR="+other, "AWSTRAY_AGENT_SOCKET="+sock)
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	third.Stdout, third.Stderr = &logs, &logs
 	if err := third.Start(); err != nil {
 		t.Fatal(err)

@@ -204,16 +204,6 @@ func checkSocketFile(t *testing.T, path string) {
 	}
 }
 
-const uptimeConfig = `[profile dev]
-region = us-east-1
-mfa_serial = arn:aws:iam::123456789012:mfa/dev
-mfa_process = echo call >> "$MFA_CALLS"; echo 123456
-
-[profile admin]
-source_profile = dev
-role_arn = arn:aws:iam::123456789012:role/admin
-`
-
 // TestTraySIGKILLDuringRefresh (issue 10, item 3): the real tray renews a
 // role every moment (20 s role sessions, a check every 100 ms) from an
 // 8-hour MFA session; it is SIGKILLed 20 times at random points of a
@@ -262,7 +252,7 @@ func TestTraySIGKILLDuringRefresh(t *testing.T) {
 }
 
 func sigkillDuringRefresh(t *testing.T, seed uint64, unlock func(*agentDesk, *uptimeTray)) {
-	d := newAgentDesk(t, uptimeConfig, "role_duration = \"20s\"\n")
+	d := newAgentDesk(t, agentConfig, "role_duration = \"20s\"\n")
 	kp := startRefreshProxy(t, d.proxy.URL)
 	for i, kv := range d.env {
 		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {

@@ -48,15 +48,7 @@ var secretServiceErr error
 // picked its bus when it started; see ReexecWithSecretService.)
 func StartSecretService(t testing.TB) []string {
 	t.Helper()
-	ss, err := startSecretService()
-	if errors.Is(err, errNotInstalled) {
-		Missing(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatalf("starting a Secret Service: %v", err)
-	}
-	t.Cleanup(ss.stop)
-	return ss.env
+	return StartSecretServiceControl(t).Env
 }
 
 // ReexecWithSecretService runs the tests of a package that needs the Secret

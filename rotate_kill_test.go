@@ -7,13 +7,9 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +42,7 @@ type killPoint struct {
 
 // killProxy forwards to moto and SIGKILLs the armed process at its point.
 type killProxy struct {
-	URL string
+	*testenv.CountingProxy
 
 	// mu protects the armed point and process.
 	mu    sync.Mutex
@@ -57,25 +53,8 @@ type killProxy struct {
 
 func startKillProxy(t *testing.T, target string) *killProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &killProxy{URL: "http://" + l.Addr().String()}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	// A random kill cuts requests short: expected, not worth a log line.
-	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		action := r.URL.Query().Get("Action")
-		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
-			action = v.Get("Action")
-		}
+	p := &killProxy{CountingProxy: testenv.StartCountingProxy(t, target)}
+	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		p.mu.Lock()
 		hit := p.proc != nil && p.point.action == action
 		proc, after := p.proc, p.point.after
@@ -84,11 +63,11 @@ func startKillProxy(t *testing.T, target string) *killProxy {
 		}
 		p.mu.Unlock()
 		if !hit {
-			rp.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		if after {
-			rp.ServeHTTP(httptest.NewRecorder(), r) // moto does it; rotate never hears
+			next.ServeHTTP(httptest.NewRecorder(), r) // moto does it; rotate never hears
 		}
 		_ = proc.Signal(syscall.SIGKILL)
 		// Answer nothing: the connection closes when the process is gone.
@@ -96,9 +75,7 @@ func startKillProxy(t *testing.T, target string) *killProxy {
 		case <-r.Context().Done():
 		case <-time.After(20 * time.Second):
 		}
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	})
 	return p
 }
 

@@ -3,12 +3,7 @@
 package main
 
 import (
-	"bytes"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,34 +19,20 @@ import (
 // gateProxy forwards to moto, counting requests, and holds the first
 // CreateAccessKey until open is called.
 type gateProxy struct {
-	URL     string
+	*testenv.CountingProxy
 	arrived chan struct{} // closed when the held request arrives
 	gate    chan struct{}
 
-	mu       sync.Mutex // protects requests and held
-	requests int
-	held     bool
+	mu   sync.Mutex // protects held
+	held bool
 }
 
 func startGateProxy(t *testing.T, target string) *gateProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &gateProxy{URL: "http://" + l.Addr().String(), arrived: make(chan struct{}), gate: make(chan struct{})}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		v, _ := url.ParseQuery(string(body))
+	p := &gateProxy{CountingProxy: testenv.StartCountingProxy(t, target), arrived: make(chan struct{}), gate: make(chan struct{})}
+	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		p.mu.Lock()
-		p.requests++
-		hold := v.Get("Action") == "CreateAccessKey" && !p.held
+		hold := action == "CreateAccessKey" && !p.held
 		if hold {
 			p.held = true
 			close(p.arrived)
@@ -64,17 +45,9 @@ func startGateProxy(t *testing.T, target string) *gateProxy {
 				return
 			}
 		}
-		rp.ServeHTTP(w, r)
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+		next.ServeHTTP(w, r)
+	})
 	return p
-}
-
-func (p *gateProxy) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.requests
 }
 
 // TestRotateTwoProcesses: a second `awstray rotate` of a profile while
@@ -108,7 +81,7 @@ func TestRotateTwoProcesses(t *testing.T) {
 		t.Fatal("the first rotate did not reach CreateAccessKey within a minute")
 	}
 
-	before := proxy.count()
+	before := proxy.Total()
 	second := exec.Command(binary(t), "rotate", "kim")
 	second.Env, second.Dir = k.s.env, k.s.tmp
 	out, err := second.CombinedOutput()
@@ -116,7 +89,7 @@ func TestRotateTwoProcesses(t *testing.T) {
 	if err == nil || string(out) != want {
 		t.Errorf("the second rotate: %v\n%s\nwant: %s", err, out, want)
 	}
-	if n := proxy.count() - before; n != 0 {
+	if n := proxy.Total() - before; n != 0 {
 		t.Errorf("the second rotate sent %d requests to AWS", n)
 	}
 

@@ -39,7 +39,7 @@ func TestTrayNoTrayHost(t *testing.T) {
 
 	cmd := exec.Command(binary(t), "tray")
 	cmd.Env = env
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -16,8 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +66,7 @@ type refreshKill struct {
 // point of the next AssumeRole: only renewals make AssumeRole calls here,
 // so the kill lands inside a refresh.
 type refreshProxy struct {
-	URL string
+	*testenv.CountingProxy
 
 	// mu protects armed.
 	mu    sync.Mutex
@@ -77,29 +75,16 @@ type refreshProxy struct {
 
 func startRefreshProxy(t *testing.T, target string) *refreshProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &refreshProxy{URL: "http://" + l.Addr().String()}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	// A kill cuts requests short: expected, not worth a log line.
-	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	p := &refreshProxy{CountingProxy: testenv.StartCountingProxy(t, target)}
+	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		var k *refreshKill
-		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") == "AssumeRole" {
+		if action == "AssumeRole" {
 			p.mu.Lock()
 			k, p.armed = p.armed, nil
 			p.mu.Unlock()
 		}
 		if k == nil {
-			rp.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		kill := func() {
@@ -111,18 +96,16 @@ func startRefreshProxy(t *testing.T, target string) *refreshProxy {
 		switch k.point {
 		case pointSent, pointAnswered:
 			if k.point == pointAnswered {
-				rp.ServeHTTP(httptest.NewRecorder(), r)
+				next.ServeHTTP(httptest.NewRecorder(), r)
 			}
 			kill()
 			<-r.Context().Done() // the connection closes with the process
 		case pointDelivered:
-			rp.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			_ = http.NewResponseController(w).Flush()
 			time.AfterFunc(k.delay, kill)
 		}
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	})
 	return p
 }
 
@@ -135,7 +118,7 @@ func (p *refreshProxy) arm(k *refreshKill) {
 // uptimeTray is one `awstray tray` process of the test.
 type uptimeTray struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 	done chan struct{} // closed when the process has been waited for
 	err  error         // Wait's error, once done is closed
 }
@@ -146,7 +129,7 @@ func startUptimeTray(t *testing.T, d *agentDesk) *uptimeTray {
 	t.Helper()
 	cmd := exec.Command(binary(t), "tray")
 	cmd.Env = d.env
-	tr := &uptimeTray{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	tr := &uptimeTray{cmd: cmd, logs: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = tr.logs, tr.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -171,24 +154,6 @@ func startUptimeTray(t *testing.T, d *agentDesk) *uptimeTray {
 			t.Fatalf("the tray (pid %d) does not serve %s (last: pid %d, %v)\n%s", cmd.Process.Pid, sock, pid, err, tr.logs)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex // protects b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (d *agentDesk) socket() string { return filepath.Join(d.root, "run", "awstray", "agent.sock") }
@@ -239,16 +204,6 @@ func checkSocketFile(t *testing.T, path string) {
 	}
 }
 
-const uptimeConfig = `[profile dev]
-region = us-east-1
-mfa_serial = arn:aws:iam::123456789012:mfa/dev
-mfa_process = echo call >> "$MFA_CALLS"; echo 123456
-
-[profile admin]
-source_profile = dev
-role_arn = arn:aws:iam::123456789012:role/admin
-`
-
 // TestTraySIGKILLDuringRefresh (issue 10, item 3): the real tray renews a
 // role every moment (20 s role sessions, a check every 100 ms) from an
 // 8-hour MFA session; it is SIGKILLed 20 times at random points of a
@@ -297,7 +252,7 @@ func TestTraySIGKILLDuringRefresh(t *testing.T) {
 }
 
 func sigkillDuringRefresh(t *testing.T, seed uint64, unlock func(*agentDesk, *uptimeTray)) {
-	d := newAgentDesk(t, uptimeConfig, "role_duration = \"20s\"\n")
+	d := newAgentDesk(t, agentConfig, "role_duration = \"20s\"\n")
 	kp := startRefreshProxy(t, d.proxy.URL)
 	for i, kv := range d.env {
 		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
@@ -401,7 +356,7 @@ func sigkillDuringRefresh(t *testing.T, seed uint64, unlock func(*agentDesk, *up
 	}
 	third := exec.Command(binary(t), "tray")
 	third.Env = append(slices.Clone(d.env), "XDG_RUNTIME_DIR="+other, "AWSTRAY_AGENT_SOCKET="+sock)
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	third.Stdout, third.Stderr = &logs, &logs
 	if err := third.Start(); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -253,19 +252,19 @@ func (d *winDesk) mustRun(t *testing.T, stdin string, args ...string) string {
 // startTray starts the tray and waits until its pipe has an instance
 // listening — without connecting to it: the first connection is the one
 // under test.
-func (d *winDesk) startTray(t *testing.T) *syncBuffer {
+func (d *winDesk) startTray(t *testing.T) *testenv.SyncBuffer {
 	t.Helper()
 	return d.startTrayWith(t, nil)
 }
 
 // startTrayWith is startTray with the process attributes attr.
-func (d *winDesk) startTrayWith(t *testing.T, attr *syscall.SysProcAttr) *syncBuffer {
+func (d *winDesk) startTrayWith(t *testing.T, attr *syscall.SysProcAttr) *testenv.SyncBuffer {
 	t.Helper()
 	cmd := exec.Command(d.exe, "tray")
 	cmd.SysProcAttr = attr
 	cmd.Env = d.env
 	cmd.Dir = d.dir
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -308,24 +307,6 @@ func waitNamedPipe(name *uint16, ms uint32) error {
 		return err
 	}
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer for several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex // protects b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestWindowsTrayAgent: the tray serves the CLI through its named pipe.
@@ -415,7 +396,7 @@ func TestWindowsTrayAgent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var errb syncBuffer
+		var errb testenv.SyncBuffer
 		cmd.Stderr = &errb
 		cmd.WaitDelay = 5 * time.Second // the grandchild holds stdout
 		if err := cmd.Start(); err != nil {

@@ -18,25 +18,15 @@ func collectionLocked(collection string, timeout time.Duration) (bool, error) {
 		if err != nil {
 			return fmt.Errorf("no D-Bus session bus: %w", err)
 		}
-		v, err := conn.Object(secretsService, secretsPath).GetProperty("org.freedesktop.Secret.Service.Collections")
+		l, found, err := collectionState(conn, collection)
 		if err != nil {
-			return fmt.Errorf("listing Secret Service collections: %w", err)
+			return err
 		}
-		paths, _ := v.Value().([]dbus.ObjectPath)
-		want := secretsPath + "/collection/" + collection
-		for _, p := range paths {
-			if decodeObjectPath(string(p)) != want {
-				continue
-			}
-			l, err := conn.Object(secretsService, p).GetProperty("org.freedesktop.Secret.Collection.Locked")
-			if err != nil {
-				return fmt.Errorf("reading the state of collection %q: %w", collection, err)
-			}
-			b, _ := l.Value().(bool)
-			locked.Store(b)
-			return nil
+		if !found {
+			return fmt.Errorf("the Secret Service has %w %q", errNoCollection, collection)
 		}
-		return fmt.Errorf("the Secret Service has %w %q", errNoCollection, collection)
+		locked.Store(l)
+		return nil
 	})
 	return locked.Load(), err
 }

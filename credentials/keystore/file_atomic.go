@@ -6,11 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/99designs/keyring"
+
+	"github.com/awstray/awstray/internal/atomicfile"
 )
 
 // stagePrefix begins the name of a folder an item is written into before it
@@ -88,7 +89,7 @@ func (k *atomicFileKeyring) set(item keyring.Item) (landed bool, err error) {
 	if err := os.Rename(filepath.Join(stage, name), filepath.Join(k.dir, name)); err != nil {
 		return false, err
 	}
-	return true, syncFolder(k.dir)
+	return true, atomicfile.SyncDir(k.dir)
 }
 
 // Keys leaves out staging folders, which the package would list as items.
@@ -136,20 +137,6 @@ func syncFile(path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// syncFolder makes a rename in dir durable. Windows cannot open a folder
-// for syncing, and NTFS journals the rename itself.
-func syncFolder(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // fileWriteError says, in one line, why a write to the file keyring in dir

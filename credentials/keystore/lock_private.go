@@ -49,7 +49,7 @@ func LockPrivate(name string, wait time.Duration) (unlock func(), err error) {
 	path := filepath.Join(dir, name+".lock")
 	release, err := filelock.Lock(path, wait)
 	if errors.Is(err, filelock.ErrTimeout) {
-		return nil, &HeldError{Name: name, PID: readHolder(path)}
+		return nil, &HeldError{Name: name, PID: filelock.ReadPID(path, pidOffset)}
 	}
 	if err != nil {
 		return nil, err
@@ -77,21 +77,4 @@ func writeHolder(path, pid string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// readHolder reads the holder's PID. The holder writes it just after it
-// took the lock, so a reader may come in between: it tries a few times.
-func readHolder(path string) int {
-	for range 20 {
-		if f, err := os.Open(path); err == nil {
-			b := make([]byte, 32)
-			n, _ := f.ReadAt(b, pidOffset)
-			_ = f.Close()
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n]))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
 }

@@ -31,7 +31,7 @@ func TestLockPrivate(t *testing.T) {
 	}
 	other()
 	unlock()
-	if pid := readHolder(filepath.Join(run, "awstray", "rotate-1.lock")); pid != 0 {
+	if pid := filelock.ReadPID(filepath.Join(run, "awstray", "rotate-1.lock"), pidOffset); pid != 0 {
 		t.Errorf("a released lock still names pid %d", pid)
 	}
 	again, err := LockPrivate("rotate-1", 0)

@@ -37,26 +37,16 @@ func probeSecretService(collection string, auto bool, timeout time.Duration) err
 		if err := running(conn, secretsService, !auto); err != nil {
 			return fmt.Errorf("no Secret Service: %w", err)
 		}
-		v, err := conn.Object(secretsService, secretsPath).GetProperty("org.freedesktop.Secret.Service.Collections")
-		if err != nil {
-			return fmt.Errorf("listing Secret Service collections: %w", err)
+		locked, found, err := collectionState(conn, collection)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return fmt.Errorf("the Secret Service has no collection %q", collection)
+		case locked && auto && !hasDisplay():
+			return fmt.Errorf("the Secret Service collection %q is locked and there is no display to ask for its password on", collection)
 		}
-		paths, _ := v.Value().([]dbus.ObjectPath)
-		want := secretsPath + "/collection/" + collection
-		for _, p := range paths {
-			if decodeObjectPath(string(p)) != want {
-				continue
-			}
-			l, err := conn.Object(secretsService, p).GetProperty("org.freedesktop.Secret.Collection.Locked")
-			if err != nil {
-				return fmt.Errorf("reading the state of collection %q: %w", collection, err)
-			}
-			if locked, _ := l.Value().(bool); locked && auto && !hasDisplay() {
-				return fmt.Errorf("the Secret Service collection %q is locked and there is no display to ask for its password on", collection)
-			}
-			return nil
-		}
-		return fmt.Errorf("the Secret Service has no collection %q", collection)
+		return nil
 	})
 }
 
@@ -87,6 +77,29 @@ func probeKWallet(auto bool, timeout time.Duration) (string, error) {
 		return nil
 	})
 	return wallet, err
+}
+
+// collectionState reads whether the Secret Service on conn has collection
+// and whether it is locked.
+func collectionState(conn *dbus.Conn, collection string) (locked, found bool, err error) {
+	v, err := conn.Object(secretsService, secretsPath).GetProperty("org.freedesktop.Secret.Service.Collections")
+	if err != nil {
+		return false, false, fmt.Errorf("listing Secret Service collections: %w", err)
+	}
+	paths, _ := v.Value().([]dbus.ObjectPath)
+	want := secretsPath + "/collection/" + collection
+	for _, p := range paths {
+		if decodeObjectPath(string(p)) != want {
+			continue
+		}
+		l, err := conn.Object(secretsService, p).GetProperty("org.freedesktop.Secret.Collection.Locked")
+		if err != nil {
+			return false, true, fmt.Errorf("reading the state of collection %q: %w", collection, err)
+		}
+		locked, _ = l.Value().(bool)
+		return locked, true, nil
+	}
+	return false, false, nil
 }
 
 // running reports whether name has an owner on the bus or, with

@@ -91,7 +91,7 @@ func Edit(path string, perm fs.FileMode, edit func(old []byte, exists bool) ([]b
 				_ = os.Remove(tmp)
 				return err
 			}
-			return syncDir(filepath.Dir(target))
+			return SyncDir(filepath.Dir(target))
 		}
 		_ = os.Remove(tmp)
 		old, exists, mode = now, nowExists, nowMode
@@ -193,9 +193,9 @@ func writeTemp(target string, data []byte, mode fs.FileMode) (name string, err e
 	return f.Name(), nil
 }
 
-// syncDir makes a rename in dir durable. Windows cannot open a folder for
+// SyncDir makes a rename in dir durable. Windows cannot open a folder for
 // syncing, and NTFS journals the rename itself.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}

@@ -6,6 +6,10 @@ package filelock
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,4 +48,23 @@ func Lock(path string, timeout time.Duration) (unlock func(), err error) {
 		time.Sleep(min(wait, left))
 		wait = min(2*wait, 50*time.Millisecond)
 	}
+}
+
+// ReadPID reads the PID that a lock's holder wrote in the lock file at path
+// from offset on (a line, "\n" or "\r\n"; Windows holders write after the
+// byte they lock, which no other handle may read); 0 when it cannot. The
+// holder writes it just after taking the lock, so a reader may come in
+// between: it tries a few times.
+func ReadPID(path string, offset int64) int {
+	for range 20 {
+		if f, err := os.Open(path); err == nil {
+			b, _ := io.ReadAll(io.NewSectionReader(f, offset, 64))
+			_ = f.Close()
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+				return pid
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return 0
 }

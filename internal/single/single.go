@@ -10,10 +10,7 @@ package single
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // HeldError is Acquire's error when another process holds the lock.
@@ -40,19 +37,3 @@ func validName(name string) error {
 
 // fileName is the lock file's name for name.
 func fileName(name string) string { return name + ".lock" }
-
-// readPID reads the holder's PID from the lock file at path (a line, "\n"
-// or "\r\n"); 0 when it cannot. The holder writes it just after taking
-// the lock, so a reader may come in between: try a few times.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0
-}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/internal/filelock"
 )
 
 // childEnv makes the test binary a lock holder (see holdLock).
@@ -242,13 +244,13 @@ func TestReadPID(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if got := readPID(path); got != tc.want {
-				t.Fatalf("readPID = %d, want %d", got, tc.want)
+			if got := filelock.ReadPID(path, 0); got != tc.want {
+				t.Fatalf("ReadPID = %d, want %d", got, tc.want)
 			}
 		})
 	}
-	if got := readPID(filepath.Join(dir, "missing")); got != 0 {
-		t.Fatalf("readPID of no file = %d", got)
+	if got := filelock.ReadPID(filepath.Join(dir, "missing"), 0); got != 0 {
+		t.Fatalf("ReadPID of no file = %d", got)
 	}
 }
 

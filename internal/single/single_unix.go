@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/awstray/awstray/internal/filelock"
 )
 
 // Acquire takes the per-user lock called name (such as "tray"). It returns
@@ -35,7 +37,7 @@ func Acquire(name string) (release func(), err error) {
 		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			_ = f.Close()
 			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, &HeldError{Name: name, PID: readPID(path)}
+				return nil, &HeldError{Name: name, PID: filelock.ReadPID(path, 0)}
 			}
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}

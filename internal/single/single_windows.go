@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/awstray/awstray/internal/filelock"
 )
 
 // lockOffset is where the lock sits: far past the PID at the start of the
@@ -41,7 +43,7 @@ func Acquire(name string) (release func(), err error) {
 	if err != nil {
 		_ = f.Close()
 		if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
-			return nil, &HeldError{Name: name, PID: readPID(path)}
+			return nil, &HeldError{Name: name, PID: filelock.ReadPID(path, 0)}
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

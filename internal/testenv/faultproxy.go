@@ -101,14 +101,7 @@ type FaultProxy struct {
 // test ends, passing every request on until a fault is set.
 func StartFaultProxy(t testing.TB, target string) *FaultProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, l := listenFor(t, target)
 	p := &FaultProxy{
 		URL: "http://" + l.Addr().String(), addr: l.Addr().String(), t: t, target: u,
 		transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, ResponseHeaderTimeout: 30 * time.Second},

@@ -48,15 +48,7 @@ var secretServiceErr error
 // picked its bus when it started; see ReexecWithSecretService.)
 func StartSecretService(t testing.TB) []string {
 	t.Helper()
-	ss, err := startSecretService()
-	if errors.Is(err, errNotInstalled) {
-		Missing(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatalf("starting a Secret Service: %v", err)
-	}
-	t.Cleanup(ss.stop)
-	return ss.env
+	return StartSecretServiceControl(t).Env
 }
 
 // ReexecWithSecretService runs the tests of a package that needs the Secret
@@ -344,13 +336,13 @@ func InitPass(t testing.TB) []string {
 // daemon is a started child process that is waited for exactly once.
 type daemon struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, set before done is closed
 }
 
 func startDaemon(cmd *exec.Cmd) (*daemon, error) {
-	d := &daemon{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{cmd: cmd, out: &SyncBuffer{}, done: make(chan struct{})}
 	if cmd.Stdout == nil {
 		cmd.Stdout = d.out
 	}
@@ -389,25 +381,6 @@ func (d *daemon) stop(grace time.Duration) {
 }
 
 func (d *daemon) output() string { return strings.TrimSpace(d.out.String()) }
-
-// syncBuffer is a bytes.Buffer that a daemon's output goroutine writes
-// while another goroutine may read it for an error message.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // mergeEnv returns base with the variables set in over replaced; an entry
 // "NAME=" only drops NAME.

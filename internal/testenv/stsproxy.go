@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -18,26 +19,45 @@ import (
 type CountingProxy struct {
 	URL string
 
+	// mu protects everything below it.
 	mu     sync.Mutex
 	counts map[string]int
 	issued map[string]string // "akid|secret|token" -> the action that issued them
+	hook   ActionHook
+}
+
+// ActionHook takes one request of action in the proxy's place, after it is
+// counted; next passes it on to the target. Serving next to a
+// ResponseWriter the client never reads (an httptest.ResponseRecorder) lets
+// the target act on a request whose answer the client never hears.
+type ActionHook func(action string, w http.ResponseWriter, r *http.Request, next http.Handler)
+
+// OnAction gives every request that follows to hook (nil: pass them on
+// again). With a hook set, a request cut short upstream answers 502
+// without a log line: a hook that kills or holds the client makes them.
+func (p *CountingProxy) OnAction(hook ActionHook) {
+	p.mu.Lock()
+	p.hook = hook
+	p.mu.Unlock()
 }
 
 // StartCountingProxy proxies to target (moto's URL) from a free loopback
 // port until the test ends.
 func StartCountingProxy(t testing.TB, target string) *CountingProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, l := listenFor(t, target)
 	p := &CountingProxy{URL: "http://" + l.Addr().String(), counts: map[string]int{}, issued: map[string]string{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = p.record
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
+		p.mu.Lock()
+		hooked := p.hook != nil
+		p.mu.Unlock()
+		if !hooked {
+			log.Printf("http: proxy error: %v", err) // as httputil's default does
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -47,7 +67,12 @@ func StartCountingProxy(t testing.TB, target string) *CountingProxy {
 		}
 		p.mu.Lock()
 		p.counts[action]++
+		hook := p.hook
 		p.mu.Unlock()
+		if hook != nil {
+			hook(action, w, r, rp)
+			return
+		}
 		rp.ServeHTTP(w, r)
 	})}
 	go func() { _ = srv.Serve(l) }()
@@ -60,6 +85,17 @@ func (p *CountingProxy) Count(action string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts[action]
+}
+
+// Total returns how many requests passed, of all actions.
+func (p *CountingProxy) Total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.counts {
+		n += c
+	}
+	return n
 }
 
 // Counts returns a copy of all counts.
@@ -104,4 +140,19 @@ func (p *CountingProxy) IssuedBy(akid, secret, token string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.issued[akid+"|"+secret+"|"+token]
+}
+
+// listenFor parses a proxy's target and listens on a free loopback port
+// for it.
+func listenFor(t testing.TB, target string) (*url.URL, net.Listener) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, l
 }

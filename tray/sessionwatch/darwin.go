@@ -36,36 +36,19 @@ static void awstrayWatchStop(void) {
 */
 import "C"
 
-import (
-	"context"
-	"errors"
-	"sync"
-)
-
-// current is the running watcher's options, for the callback from the
-// observers.
-var (
-	currentMu sync.Mutex // guards current
-	current   *Options
-)
+import "context"
 
 // Run listens for com.apple.screenIsLocked and NSWorkspace's will-sleep
 // until ctx ends, and returns ctx.Err().
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
-	currentMu.Lock()
-	if current != nil {
-		currentMu.Unlock()
-		return errors.New("watching for the screen lock: a watcher runs already")
+	if err := claim(&o); err != nil {
+		return err
 	}
-	current = &o
-	currentMu.Unlock()
 	C.awstrayWatchStart()
 	o.Ready()
 	<-ctx.Done()
 	C.awstrayWatchStop()
-	currentMu.Lock()
-	current = nil
-	currentMu.Unlock()
+	release()
 	return ctx.Err()
 }

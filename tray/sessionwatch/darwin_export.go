@@ -12,9 +12,7 @@ const sleepWait = 2 * time.Second
 
 //export awstraySessionEvent
 func awstraySessionEvent(reason C.int) {
-	currentMu.Lock()
-	o := current
-	currentMu.Unlock()
+	o := running()
 	if o == nil {
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -73,26 +72,15 @@ type msg struct {
 	pt      struct{ x, y int32 }
 }
 
-// current is the running watcher's options: the window procedure is a
-// plain function, called on Run's thread.
-var (
-	currentMu sync.Mutex // guards current
-	current   *Options
-)
-
 // Run listens on a hidden top-level window (a message-only window gets no
 // broadcasts such as WM_POWERBROADCAST) until ctx ends, and returns
 // ctx.Err().
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
-	currentMu.Lock()
-	if current != nil {
-		currentMu.Unlock()
-		return errors.New("watching for the screen lock: a watcher runs already")
+	if err := claim(&o); err != nil {
+		return err
 	}
-	current = &o
-	currentMu.Unlock()
-	defer func() { currentMu.Lock(); current = nil; currentMu.Unlock() }()
+	defer release()
 
 	runtime.LockOSThread() // a window's messages come to the thread that made it
 	defer runtime.UnlockOSThread()
@@ -135,9 +123,7 @@ func Run(ctx context.Context, o Options) error {
 }
 
 func windowProc(hwnd, message, wParam, lParam uintptr) uintptr {
-	currentMu.Lock()
-	o := current
-	currentMu.Unlock()
+	o := running()
 	switch message {
 	case wmWTSSessionChange:
 		if wParam == wtsSessionLock && o != nil {

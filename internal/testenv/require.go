@@ -7,6 +7,8 @@ package testenv
 import (
 	"os"
 	"testing"
+
+	_ "github.com/awstray/awstray/internal/busenv" // test binaries too: no dbus-daemon autolaunched when there is no bus
 )
 
 // Required reports whether a missing component must fail the test run:

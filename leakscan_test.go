@@ -48,6 +48,12 @@ func (l leakScanM) Run() int {
 		return 1
 	}
 	defer os.RemoveAll(root)
+	// The awstray binary the tests built goes too (25 MB a run).
+	defer func() {
+		if builtBin != "" {
+			os.RemoveAll(filepath.Dir(builtBin))
+		}
+	}()
 	leaks.mu.Lock()
 	leaks.root = root
 	leaks.mu.Unlock()

@@ -3,13 +3,11 @@
 package tray
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +18,6 @@ import (
 type seenEvent struct {
 	e       sessionwatch.Event
 	locking bool
-}
-
-// lockedBuffer is a log sink the loop and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestAppLocksOnScreenLockAndSuspend: the real watcher on a private
@@ -54,7 +34,7 @@ func TestAppLocksOnScreenLockAndSuspend(t *testing.T) {
 	logind := testenv.StartLogind(t, systemBus, "c1")
 
 	seen := make(chan seenEvent, 16)
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	h := newApp(t, func(a *App) {
 		a.sessionSeen = func(e sessionwatch.Event, locking bool) { seen <- seenEvent{e, locking} }
 		a.o.Log = slog.New(slog.NewTextHandler(&logs, nil))

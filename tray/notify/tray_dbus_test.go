@@ -11,14 +11,12 @@ package notify
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,31 +109,14 @@ type trayChild struct {
 	stdin   io.WriteCloser
 	lines   chan string
 	pending []string // lines read while looking for another
-	stderr  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr  *testenv.SyncBuffer
 }
 
 func startTrayChild(t *testing.T, busAddress, mode string) *trayChild {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), trayChildEnv+"="+mode, "DBUS_SESSION_BUS_ADDRESS="+busAddress)
-	c := &trayChild{t: t, cmd: cmd, lines: make(chan string, 64), stderr: &lockedBuffer{}}
+	c := &trayChild{t: t, cmd: cmd, lines: make(chan string, 64), stderr: &testenv.SyncBuffer{}}
 	cmd.Stderr = c.stderr
 	var err error
 	if c.stdin, err = cmd.StdinPipe(); err != nil {

@@ -6,10 +6,11 @@ import (
 	"os"
 
 	"github.com/awstray/awstray/cli"
-	_ "github.com/awstray/awstray/internal/busenv" // before the keyring dials D-Bus
+	"github.com/awstray/awstray/internal/busenv" // before the keyring dials D-Bus
 )
 
 func main() {
+	busenv.Restore()
 	leaveOwnConsole(os.Args[1:])
 	os.Exit(cli.Main(cli.NewApp(), os.Args[1:]))
 }

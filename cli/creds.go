@@ -11,6 +11,7 @@ import (
 
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/internal/busenv"
 	"github.com/awstray/awstray/launcher"
 )
 
@@ -133,6 +134,9 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 			}
 			return resolved{profile: p, creds: r.creds, region: region, fromTray: true}, nil
 		}
+	}
+	if busenv.Deferred {
+		return resolved{}, againWithBus()
 	}
 	if err := a.confirmGuarded(in); err != nil {
 		return resolved{}, err

@@ -5,3 +5,9 @@ package busenv
 
 // Disabled is always false here.
 const Disabled = false
+
+// Deferred is always false here.
+const Deferred = false
+
+// Restore does nothing here.
+func Restore() {}

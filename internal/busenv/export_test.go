@@ -1,0 +1,8 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly
+
+package busenv
+
+var (
+	HotPath   = hotPath
+	AgentPath = agentPath
+)

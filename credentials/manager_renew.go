@@ -254,9 +254,7 @@ func (m *Manager) resolve(ctx context.Context, name string, mfa MFAFunc, login S
 	if cfg == nil {
 		return Result{}, nil, errors.New("no AWS config loaded")
 	}
-	r := &Resolver{Config: cfg, Store: m.c.Store, MFA: mfa, SSOLogin: login, NewSTS: m.c.NewSTS,
-		NewSSOOIDC: m.c.NewSSOOIDC, NewSSO: m.c.NewSSO, Getenv: m.c.Getenv, Now: m.c.Now, Options: m.c.Options}
-	res, err := r.Resolve(ctx, Request{Profile: name, Details: true, Fresh: fresh})
+	res, err := m.resolver(cfg, mfa, login).Resolve(ctx, Request{Profile: name, Details: true, Fresh: fresh})
 	return res, cfg, err
 }
 

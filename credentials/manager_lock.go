@@ -190,3 +190,14 @@ func cachedItems(cfg *awsconfig.Config, name string, o Options) []keystore.Key {
 	}
 	return out // the last role's source is its own credential_process
 }
+
+// dropOf drops what a resolution of name under cfg may have cached and no
+// held profile needs.
+func (m *Manager) dropOf(cfg *awsconfig.Config, name string) {
+	if cfg == nil {
+		m.mu.Lock()
+		cfg = m.config
+		m.mu.Unlock()
+	}
+	_ = m.dropUnneeded(cachedItems(cfg, name, m.c.Options))
+}

@@ -13,20 +13,16 @@ import (
 )
 
 // HeldError is LockPrivate's error when another process holds the lock.
-type HeldError struct {
-	Name string // the name given to LockPrivate
-	PID  int    // the holder's process ID; 0 when it could not be read
-}
+type HeldError = filelock.HeldError
 
-func (e *HeldError) Error() string {
-	if e.PID <= 0 {
-		return fmt.Sprintf("the lock %s is held by another process", e.Name)
+// heldMessage words LockPrivate's HeldError: its locks have internal names
+// ("rotate-…"), so the message names the lock, not a program.
+func heldMessage(name string, pid int) string {
+	if pid <= 0 {
+		return fmt.Sprintf("the lock %s is held by another process", name)
 	}
-	return fmt.Sprintf("the lock %s is held by process %d", e.Name, e.PID)
+	return fmt.Sprintf("the lock %s is held by process %d", name, pid)
 }
-
-// Is makes a HeldError match filelock.ErrTimeout, which it stands for.
-func (e *HeldError) Is(target error) bool { return target == filelock.ErrTimeout }
 
 // pidOffset is where the holder's PID starts in the lock file: Windows
 // locks the first byte, which no other handle may then read or write.
@@ -49,7 +45,7 @@ func LockPrivate(name string, wait time.Duration) (unlock func(), err error) {
 	path := filepath.Join(dir, name+".lock")
 	release, err := filelock.Lock(path, wait)
 	if errors.Is(err, filelock.ErrTimeout) {
-		return nil, &HeldError{Name: name, PID: filelock.ReadPID(path, pidOffset)}
+		return nil, &HeldError{Name: name, PID: filelock.ReadPID(path, pidOffset), Message: heldMessage}
 	}
 	if err != nil {
 		return nil, err

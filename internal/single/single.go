@@ -11,21 +11,13 @@ package single
 import (
 	"fmt"
 	"strings"
+
+	"github.com/awstray/awstray/internal/filelock"
 )
 
-// HeldError is Acquire's error when another process holds the lock.
-type HeldError struct {
-	Name string // the name given to Acquire
-	PID  int    // the holder's process id; 0 if it could not be read
-}
-
-// Error says, for Acquire("tray"), "the tray is already running (pid N)".
-func (e *HeldError) Error() string {
-	if e.PID <= 0 {
-		return fmt.Sprintf("the %s is already running", e.Name)
-	}
-	return fmt.Sprintf("the %s is already running (pid %d)", e.Name, e.PID)
-}
+// HeldError is Acquire's error when another process holds the lock; it
+// says, for Acquire("tray"), "the tray is already running (pid N)".
+type HeldError = filelock.HeldError
 
 // validName reports whether name can be a file name on every OS.
 func validName(name string) error {

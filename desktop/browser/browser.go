@@ -1,4 +1,4 @@
-package launcher
+package browser
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/awstray/awstray/desktop/internal/spawn"
 )
 
 // ErrNoBrowser means nothing was found that opens a URL.
@@ -47,8 +49,8 @@ func openURL(ctx context.Context, goos, url string, getenv func(string) string, 
 			continue
 		}
 		c := exec.Command(path, argv[1:]...)
-		c.Env = terminalEnv(os.Environ())
-		detach(c, launch{})
+		c.Env = spawn.Env(os.Environ())
+		spawn.Detach(c)
 		if err := c.Start(); err != nil {
 			tried = append(tried, argv[0])
 			continue

@@ -1,4 +1,4 @@
-package launcher
+package browser
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/awstray/awstray/desktop/internal/spawn"
 )
 
 // The two built-in browser modes of the browser setting. Each may be
@@ -47,9 +49,9 @@ type Browser struct {
 	argv []string // the command, never empty
 }
 
-// ParseBrowser parses a browser setting. "" gives nil: the default browser
+// Parse parses a browser setting. "" gives nil: the default browser
 // (OpenURL's).
-func ParseBrowser(spec string) (*Browser, error) {
+func Parse(spec string) (*Browser, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, nil
 	}
@@ -203,8 +205,8 @@ func (b *Browser) start(ctx context.Context, profile, u string, lookPath func(st
 		return fmt.Errorf("%w: %s is not installed or not on PATH; check the browser setting", ErrNoBrowser, argv[0])
 	}
 	c := exec.Command(path, argv[1:]...)
-	c.Env = terminalEnv(os.Environ())
-	detach(c, launch{})
+	c.Env = spawn.Env(os.Environ())
+	spawn.Detach(c)
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("starting the browser %s: %w", argv[0], err)
 	}

@@ -1,4 +1,4 @@
-package launcher
+package browser
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func TestBrowserArgv(t *testing.T) {
 		{"chromium-profile", "work", []string{"chromium", "--profile-directory=awstray-work", u}},
 		{"chromium-profile google-chrome --new-window", "../x/Prod.1", []string{"google-chrome", "--new-window", "--profile-directory=awstray-%2E%2E%2Fx%2FProd%2E1", u}},
 	} {
-		b, err := ParseBrowser(tc.spec)
+		b, err := Parse(tc.spec)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.spec, err)
 		}
@@ -37,7 +37,7 @@ func TestBrowserArgv(t *testing.T) {
 			t.Errorf("%q for %q:\n got %q\nwant %q", tc.spec, tc.profile, got, tc.want)
 		}
 	}
-	if b, err := ParseBrowser("  "); b != nil || err != nil {
+	if b, err := Parse("  "); b != nil || err != nil {
 		t.Errorf("empty: %v %v", b, err)
 	}
 	for spec, want := range map[string]string{
@@ -46,7 +46,7 @@ func TestBrowserArgv(t *testing.T) {
 		"firefox-container ff %s":     "firefox-container takes the browser's command without %s (the link is its last argument)",
 		"chromium-profile brave --%s": "chromium-profile takes the browser's command without %s (the link is its last argument)",
 	} {
-		if _, err := ParseBrowser(spec); err == nil || err.Error() != want {
+		if _, err := Parse(spec); err == nil || err.Error() != want {
 			t.Errorf("%q: %v, want %q", spec, err, want)
 		}
 	}
@@ -104,7 +104,7 @@ func TestOpenConsoleContainer(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > "+out+".tmp && mv "+out+".tmp "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, err := ParseBrowser("firefox-container " + script + " --new-tab")
+	b, err := Parse("firefox-container " + script + " --new-tab")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestOpenConsoleContainer(t *testing.T) {
 }
 
 func TestOpenConsoleNoBrowser(t *testing.T) {
-	b, err := ParseBrowser("chromium-profile /nonexistent/brave")
+	b, err := Parse("chromium-profile /nonexistent/brave")
 	if err != nil {
 		t.Fatal(err)
 	}

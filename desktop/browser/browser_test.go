@@ -1,4 +1,4 @@
-package launcher
+package browser
 
 import (
 	"context"

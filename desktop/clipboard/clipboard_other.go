@@ -1,6 +1,6 @@
 //go:build !(linux || freebsd || netbsd || openbsd || dragonfly || solaris)
 
-package launcher
+package clipboard
 
 import (
 	"context"

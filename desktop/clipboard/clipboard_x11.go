@@ -1,6 +1,6 @@
 //go:build linux || freebsd || netbsd || openbsd || dragonfly || solaris
 
-package launcher
+package clipboard
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/awstray/awstray/desktop/internal/procio"
 	"github.com/awstray/awstray/internal/proc"
 )
 
@@ -21,16 +22,16 @@ import (
 // there is no clipboard to copy to.
 var ErrNoGraphicalSession = errors.New("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)")
 
-// ErrNoClipboardTool means no clipboard program was found for the session.
-var ErrNoClipboardTool = errors.New("no clipboard program found: install wl-clipboard (Wayland), xclip or xsel (X11)")
+// ErrNoTool means no clipboard program was found for the session.
+var ErrNoTool = errors.New("no clipboard program found: install wl-clipboard (Wayland), xclip or xsel (X11)")
 
-// ClipboardTool chooses the clipboard program as github.com/atotto/clipboard
+// Tool chooses the clipboard program as github.com/atotto/clipboard
 // does — wl-copy (with wl-paste) on Wayland, else xclip, else xsel on X11 —
 // reading the session with getenv and finding programs with lookPath. It
 // returns the tool's name ("wl-copy", "xclip" or "xsel") and the paths of
 // its programs (wl-copy's, then wl-paste's; or the one). The copying code
 // and `awstray doctor` both pick with it.
-func ClipboardTool(getenv func(string) string, lookPath func(string) (string, error)) (tool string, paths []string, err error) {
+func Tool(getenv func(string) string, lookPath func(string) (string, error)) (tool string, paths []string, err error) {
 	wayland, x11 := getenv("WAYLAND_DISPLAY") != "", getenv("DISPLAY") != ""
 	if wayland {
 		copyPath, err1 := lookPath("wl-copy")
@@ -49,15 +50,15 @@ func ClipboardTool(getenv func(string) string, lookPath func(string) (string, er
 	if !wayland && !x11 {
 		return "", nil, ErrNoGraphicalSession
 	}
-	return "", nil, ErrNoClipboardTool
+	return "", nil, ErrNoTool
 }
 
-// pickClipTool runs the program ClipboardTool chooses itself, not through
+// pickClipTool runs the program Tool chooses itself, not through
 // atotto: it needs a deadline on each run, wl-copy's --sensitive, and a
 // way to end the process that serves an X selection (atotto's xclip keeps
 // serving, and writing "" through it only starts another xclip serving "").
 func pickClipTool(ctx context.Context) (clipTool, error) {
-	tool, paths, err := ClipboardTool(os.Getenv, exec.LookPath)
+	tool, paths, err := Tool(os.Getenv, exec.LookPath)
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +78,7 @@ func runClip(ctx context.Context, stdin string, argv ...string) (string, error) 
 		cmd.Stdin = strings.NewReader(stdin)
 	}
 	var out strings.Builder
-	var stderr tailBuffer
-	stderr.max = 1024
+	stderr := procio.Tail{Max: 1024}
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	// A program that forks a server (wl-copy, xsel) may leave it holding
 	// the pipes: do not wait for them. (Killed with its group only when ctx
@@ -89,7 +89,7 @@ func runClip(ctx context.Context, stdin string, argv ...string) (string, error) 
 		err = nil
 	}
 	if err != nil {
-		if line := lastLine(stderr.String()); line != "" {
+		if line := procio.LastLine(stderr.String()); line != "" {
 			return "", fmt.Errorf("%w: %s", err, line)
 		}
 		return "", err

@@ -1,6 +1,6 @@
 //go:build linux || freebsd || netbsd || openbsd || dragonfly || solaris
 
-package launcher
+package clipboard
 
 import (
 	"context"
@@ -68,7 +68,7 @@ func TestClipboardTool(t *testing.T) {
 		{"Wayland", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, []string{"wl-copy", "wl-paste", "xclip"}, "wl-copy", []string{"/bin/wl-copy", "/bin/wl-paste"}, nil},
 		{"Wayland without wl-paste falls back to X11", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, []string{"wl-copy", "xsel"}, "xsel", []string{"/bin/xsel"}, nil},
 		{"X11 prefers xclip", map[string]string{"DISPLAY": ":0"}, []string{"xsel", "xclip"}, "xclip", []string{"/bin/xclip"}, nil},
-		{"Wayland only, nothing installed", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, []string{"xclip"}, "", nil, ErrNoClipboardTool},
+		{"Wayland only, nothing installed", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, []string{"xclip"}, "", nil, ErrNoTool},
 		{"no session", nil, []string{"xclip", "wl-copy", "wl-paste"}, "", nil, ErrNoGraphicalSession},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,9 +78,9 @@ func TestClipboardTool(t *testing.T) {
 				}
 				return "", exec.ErrNotFound
 			}
-			tool, paths, err := ClipboardTool(func(k string) string { return tc.vars[k] }, look)
+			tool, paths, err := Tool(func(k string) string { return tc.vars[k] }, look)
 			if !errors.Is(err, tc.wantErr) || tool != tc.wantTool || !slices.Equal(paths, tc.wantPaths) {
-				t.Fatalf("ClipboardTool = %q %q %v, want %q %q %v", tool, paths, err, tc.wantTool, tc.wantPaths, tc.wantErr)
+				t.Fatalf("Tool = %q %q %v, want %q %q %v", tool, paths, err, tc.wantTool, tc.wantPaths, tc.wantErr)
 			}
 		})
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package launcher
+package clipboard
 
 import (
 	"bufio"
@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/desktop/internal/desktoptest"
 )
 
 // xclipRead is what another program reads from the CLIPBOARD selection
@@ -53,21 +55,9 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// eventually polls cond for up to 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 100; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not after 5s", what)
-}
-
 func TestClipboardUnderXvfb(t *testing.T) {
-	need(t, "Xvfb", "xclip")
-	inX(t)
+	desktoptest.Need(t, "Xvfb", "xclip")
+	desktoptest.InX(t)
 	tools := map[string]func(context.Context) (clipTool, error){
 		"xclip": pickClipTool, // xclip is first on X11
 		"xsel": func(context.Context) (clipTool, error) {
@@ -81,10 +71,10 @@ func TestClipboardUnderXvfb(t *testing.T) {
 	for _, name := range []string{"xclip", "xsel"} {
 		t.Run(name, func(t *testing.T) {
 			if name == "xsel" {
-				need(t, "xsel")
+				desktoptest.Need(t, "xsel")
 			}
 			s, clock, checked := clipWithClock(tools[name])
-			ctx := ctxT(t)
+			ctx := desktoptest.Context(t)
 
 			t.Run("cleared when unchanged", func(t *testing.T) {
 				if err := s.copy(ctx, "AKIA-secret-1\nline two", 300*time.Millisecond); err != nil {
@@ -101,7 +91,7 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if got := xclipRead(t); got != "" {
 					t.Fatalf("clipboard = %q after the timer", got)
 				}
-				waitNoLeftover(t, name)
+				desktoptest.WaitNoLeftover(t, name)
 			})
 
 			t.Run("kept when the person copied since", func(t *testing.T) {
@@ -139,7 +129,7 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if got := xclipRead(t); got != "" {
 					t.Fatalf("clipboard = %q after ClearIfOurs", got)
 				}
-				waitNoLeftover(t, name)
+				desktoptest.WaitNoLeftover(t, name)
 			})
 
 			t.Run("a later copy replaces the timer", func(t *testing.T) {
@@ -161,13 +151,13 @@ func TestClipboardUnderXvfb(t *testing.T) {
 				if got := xclipRead(t); got != "" {
 					t.Fatalf("clipboard = %q after ClearIfOurs", got)
 				}
-				waitNoLeftover(t, name)
+				desktoptest.WaitNoLeftover(t, name)
 			})
 		})
 	}
 
 	t.Run("package functions", func(t *testing.T) {
-		ctx := ctxT(t)
+		ctx := desktoptest.Context(t)
 		if err := CopySecret(ctx, "export AWS_SECRET_ACCESS_KEY=x", time.Minute); err != nil {
 			t.Fatal(err)
 		}
@@ -180,15 +170,15 @@ func TestClipboardUnderXvfb(t *testing.T) {
 		if got := xclipRead(t); got != "" {
 			t.Fatalf("clipboard = %q", got)
 		}
-		waitNoLeftover(t, "xclip")
+		desktoptest.WaitNoLeftover(t, "xclip")
 	})
 }
 
 // A tray that dies without clearing takes its xclip, and so the secret,
 // with it.
 func TestClipboardEndsWithTheTray(t *testing.T) {
-	need(t, "Xvfb", "xclip")
-	inX(t)
+	desktoptest.Need(t, "Xvfb", "xclip")
+	desktoptest.InX(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), clipChildEnv+"=secret-of-a-crashed-tray")
 	out, err := cmd.StdoutPipe()
@@ -211,7 +201,7 @@ func TestClipboardEndsWithTheTray(t *testing.T) {
 	_ = cmd.Wait()
 	// Gone before anyone pastes (a paste would also end it, on a broken
 	// pipe, but only after it served the secret).
-	waitNoLeftover(t, "xclip")
+	desktoptest.WaitNoLeftover(t, "xclip")
 	if got := xclipRead(t); got != "" {
 		t.Fatalf("clipboard = %q after the tray died", got)
 	}
@@ -258,8 +248,8 @@ func (mustRead) holds() (ours, known bool) { return false, false }
 // A read that fails is no sign that the person copied something: the
 // secret is cleared all the same.
 func TestClipboardClearsWhenTheReadFails(t *testing.T) {
-	need(t, "Xvfb", "xclip")
-	inX(t)
+	desktoptest.Need(t, "Xvfb", "xclip")
+	desktoptest.InX(t)
 	xclip := func(context.Context) (clipTool, error) {
 		path, err := exec.LookPath("xclip")
 		return &xclipClipboard{path: path}, err
@@ -285,7 +275,7 @@ func TestClipboardClearsWhenTheReadFails(t *testing.T) {
 				c, err := xclip(ctx)
 				return tc.wrap(c, &reads), err
 			})
-			ctx := ctxT(t)
+			ctx := desktoptest.Context(t)
 			if err := s.copy(ctx, "secret-behind-a-failing-read", 100*time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
@@ -304,7 +294,7 @@ func TestClipboardClearsWhenTheReadFails(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !tc.personToo {
-				waitNoLeftover(t, "xclip")
+				desktoptest.WaitNoLeftover(t, "xclip")
 			}
 		})
 	}

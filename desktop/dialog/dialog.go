@@ -1,4 +1,4 @@
-package launcher
+package dialog
 
 import (
 	"bytes"
@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/desktop/internal/procio"
 	"github.com/awstray/awstray/internal/oneline"
 	"github.com/awstray/awstray/internal/proc"
+	"github.com/awstray/awstray/launcher"
 )
 
 // The dialog tools a Prompter can use.
@@ -31,16 +33,16 @@ const (
 // Tools lists the values of Prompter.Tool, the default first.
 var Tools = []string{ToolAuto, ToolZenity, ToolKdialog, ToolOsascript, ToolPowershell, ToolYkman}
 
-// DefaultDialogTimeout is how long a dialog waits for a person when the
+// DefaultTimeout is how long a dialog waits for a person when the
 // Prompter sets no Timeout.
-const DefaultDialogTimeout = 5 * time.Minute
+const DefaultTimeout = 5 * time.Minute
 
 // ErrCancelled means the person cancelled a dialog (Cancel, Escape, closing
 // the window).
 var ErrCancelled = errors.New("cancelled")
 
-// ErrNoDialogTool means no program that can show a dialog was found.
-var ErrNoDialogTool = errors.New("no dialog program found")
+// ErrNoTool means no program that can show a dialog was found.
+var ErrNoTool = errors.New("no dialog program found")
 
 // Prompter asks the person at the screen through a dialog program run as a
 // child process — zenity, kdialog, osascript or powershell.exe — so the
@@ -61,7 +63,7 @@ type Prompter struct {
 	// --single` prints when Tool is ToolYkman; "" means the MFA serial.
 	YkmanAccount string
 	// Timeout bounds each dialog (and each ykman run); 0 means
-	// DefaultDialogTimeout.
+	// DefaultTimeout.
 	Timeout time.Duration
 
 	// For tests; nil means the real ones.
@@ -138,7 +140,7 @@ func (p *Prompter) timeout() time.Duration {
 	if p.Timeout > 0 {
 		return p.Timeout
 	}
-	return DefaultDialogTimeout
+	return DefaultTimeout
 }
 
 // markedTool is a dialog tool whose output proves the dialog ran: a
@@ -164,13 +166,13 @@ func toolByName(name string) dialogTool {
 	return nil
 }
 
-// DialogTools are the dialog tools to try, in order, for the dialogs
+// ToolsFor are the dialog tools to try, in order, for the dialogs
 // setting tool on goos: a tool named is tried alone; auto (or "", or
 // ykman, whose other dialogs are auto's) tries the OS's: osascript on
 // macOS, powershell on Windows, else zenity then kdialog — kdialog first
 // on KDE (XDG_CURRENT_DESKTOP, read with getenv). The Prompter and
 // `awstray doctor` both pick with it.
-func DialogTools(tool, goos string, getenv func(string) string) []string {
+func ToolsFor(tool, goos string, getenv func(string) string) []string {
 	switch tool {
 	case "", ToolAuto, ToolYkman:
 	default:
@@ -188,8 +190,8 @@ func DialogTools(tool, goos string, getenv func(string) string) []string {
 	return []string{ToolZenity, ToolKdialog}
 }
 
-// DialogProgram is the program a dialog tool runs on goos.
-func DialogProgram(tool, goos string) string {
+// Program is the program a dialog tool runs on goos.
+func Program(tool, goos string) string {
 	if tool == ToolPowershell && goos == "windows" {
 		return "powershell.exe"
 	}
@@ -208,19 +210,19 @@ func (p *Prompter) resolve() (dialogTool, string, error) {
 		}
 	}
 	if choice != ToolAuto {
-		path, err := p.look(DialogProgram(choice, p.os()))
+		path, err := p.look(Program(choice, p.os()))
 		if err != nil {
 			return nil, "", fmt.Errorf("dialog tool %s: %w", choice, err)
 		}
 		return toolByName(choice), path, p.checkDisplay(choice)
 	}
-	cands := DialogTools(ToolAuto, p.os(), p.env)
+	cands := ToolsFor(ToolAuto, p.os(), p.env)
 	for _, c := range cands {
-		if path, err := p.look(DialogProgram(c, p.os())); err == nil {
+		if path, err := p.look(Program(c, p.os())); err == nil {
 			return toolByName(c), path, p.checkDisplay(c)
 		}
 	}
-	return nil, "", fmt.Errorf("%w: %s", ErrNoDialogTool, installHint(p.os(), cands))
+	return nil, "", fmt.Errorf("%w: %s", ErrNoTool, installHint(p.os(), cands))
 }
 
 func installHint(goos string, tried []string) string {
@@ -302,7 +304,7 @@ func (p *Prompter) show(ctx context.Context, r request) (string, error) {
 	}
 	if m, ok := tool.(markedTool); ok {
 		if out, err = m.answer(out); err != nil {
-			if line := lastLine(stderr); line != "" {
+			if line := procio.LastLine(stderr); line != "" {
 				return "", fmt.Errorf("%s dialog: %w: %s", tool.name(), err, line)
 			}
 			return "", fmt.Errorf("%s dialog: %w", tool.name(), err)
@@ -324,9 +326,8 @@ func (p *Prompter) run(ctx context.Context, path string, inv invocation) (stdout
 	cmd := proc.Command(ctx, path, inv.argv[1:]...)
 	cmd.Args = append([]string{inv.argv[0]}, inv.argv[1:]...)
 	cmd.Env = append(dialogEnv(os.Environ()), inv.env...)
-	var out limitedBuffer
-	var errb tailBuffer
-	out.max, errb.max = maxOutput, 4096
+	out := limitedBuffer{max: maxOutput}
+	errb := procio.Tail{Max: 4096}
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	dialogProcAttr(cmd.Cmd)
 	err = cmd.Run()
@@ -353,19 +354,12 @@ func dialogEnv(base []string) []string {
 	for _, kv := range base {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
-		case contains(secretVars, name), strings.HasPrefix(name, "ZENITY_"), strings.HasPrefix(name, dialogEnvPrefix):
+		case launcher.IsSecretVar(name), strings.HasPrefix(name, "ZENITY_"), strings.HasPrefix(name, dialogEnvPrefix):
 			continue
 		}
 		env = append(env, kv)
 	}
 	return env
-}
-
-// secretVars carry secrets; no program the launcher starts for the tray
-// inherits them.
-var secretVars = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWSTRAY_FILE_PASSPHRASE",
 }
 
 // trimNewline drops one trailing newline (and the \r before it): the rest
@@ -562,25 +556,3 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *limitedBuffer) String() string { return b.buf.String() }
-
-// tailBuffer keeps the last max bytes written.
-type tailBuffer struct {
-	buf []byte
-	max int
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > b.max {
-		b.buf = b.buf[len(b.buf)-b.max:]
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string { return string(b.buf) }
-
-// lastLine is the last non-empty line of s, for error messages.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
-}

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package launcher
+package dialog
 
 // nativeDialogs is nil where ToolAuto runs a dialog program (zenity,
 // kdialog, osascript).

@@ -1,13 +1,13 @@
-package launcher
+package dialog
 
 import (
-	"encoding/base64"
 	"errors"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf16"
+
+	"github.com/awstray/awstray/desktop/internal/procio"
 )
 
 // nasty is text a shell, AppleScript or PowerShell would run if it were
@@ -67,8 +67,8 @@ func TestToolSelection(t *testing.T) {
 		})
 	}
 	p := &Prompter{goos: "linux", getenv: func(string) string { return ":0" }, lookPath: func(string) (string, error) { return "", exec.ErrNotFound }}
-	if _, _, err := p.resolve(); !errors.Is(err, ErrNoDialogTool) {
-		t.Fatalf("err = %v, want ErrNoDialogTool", err)
+	if _, _, err := p.resolve(); !errors.Is(err, ErrNoTool) {
+		t.Fatalf("err = %v, want ErrNoTool", err)
 	}
 }
 
@@ -144,8 +144,8 @@ func TestPowershellPassesTextInEnvironment(t *testing.T) {
 		if !slices.Equal(inv.argv[:len(want)], want) || len(inv.argv) != len(want)+1 {
 			t.Fatalf("argv %q", inv.argv)
 		}
-		if got := decodePowerShell(t, inv.argv[len(want)]); got != powershellScript {
-			t.Fatalf("the encoded script differs from powershellScript:\n%s", got)
+		if got, err := procio.DecodePowerShell(inv.argv[len(want)]); err != nil || got != powershellScript {
+			t.Fatalf("the encoded script differs from powershellScript (%v):\n%s", err, got)
 		}
 		wantEnv := []string{"AWSTRAY_DIALOG_KIND=" + name, "AWSTRAY_DIALOG_TITLE=" + nasty, "AWSTRAY_DIALOG_TEXT=" + nasty, "AWSTRAY_DIALOG_INITIAL=" + nasty}
 		if !slices.Equal(inv.env, wantEnv) {
@@ -169,19 +169,6 @@ func TestPowershellPassesTextInEnvironment(t *testing.T) {
 	if err := (powershell{}).outcome(1, "Add-Type : Cannot add type\n"); err == nil || errors.Is(err, ErrCancelled) {
 		t.Errorf("exit 1: %v", err)
 	}
-}
-
-func decodePowerShell(t *testing.T, s string) string {
-	t.Helper()
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(b)%2 != 0 {
-		t.Fatalf("not base64 UTF-16: %v", err)
-	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-	}
-	return string(utf16.Decode(u))
 }
 
 func TestOutcomes(t *testing.T) {
@@ -240,15 +227,15 @@ func TestDialogTools(t *testing.T) {
 		{"a tool named is tried alone", ToolKdialog, "linux", none, []string{ToolKdialog}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := DialogTools(tc.tool, tc.goos, tc.getenv); !slices.Equal(got, tc.want) {
-				t.Fatalf("DialogTools = %q, want %q", got, tc.want)
+			if got := ToolsFor(tc.tool, tc.goos, tc.getenv); !slices.Equal(got, tc.want) {
+				t.Fatalf("ToolsFor = %q, want %q", got, tc.want)
 			}
 		})
 	}
-	if got := DialogProgram(ToolPowershell, "windows"); got != "powershell.exe" {
-		t.Errorf("DialogProgram(powershell, windows) = %q", got)
+	if got := Program(ToolPowershell, "windows"); got != "powershell.exe" {
+		t.Errorf("Program(powershell, windows) = %q", got)
 	}
-	if got := DialogProgram(ToolZenity, "linux"); got != "zenity" {
-		t.Errorf("DialogProgram(zenity, linux) = %q", got)
+	if got := Program(ToolZenity, "linux"); got != "zenity" {
+		t.Errorf("Program(zenity, linux) = %q", got)
 	}
 }

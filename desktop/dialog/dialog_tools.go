@@ -1,11 +1,11 @@
-package launcher
+package dialog
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf16"
+
+	"github.com/awstray/awstray/desktop/internal/procio"
 )
 
 // dialogWidth is the width of zenity's dialogs, in pixels: wide enough for
@@ -49,7 +49,7 @@ func zenityEntryText(s string) string {
 func (zenity) outcome(code int, stderr string) error {
 	switch {
 	case code == 1 && strings.Contains(stderr, "cannot open display"):
-		return fmt.Errorf("cannot open the display: %s", lastLine(stderr))
+		return fmt.Errorf("cannot open the display: %s", procio.LastLine(stderr))
 	case code == 1:
 		return ErrCancelled
 	case code == 5:
@@ -59,7 +59,7 @@ func (zenity) outcome(code int, stderr string) error {
 }
 
 func exitError(code int, stderr string) error {
-	if line := lastLine(stderr); line != "" {
+	if line := procio.LastLine(stderr); line != "" {
 		return fmt.Errorf("exit status %d: %s", code, line)
 	}
 	return fmt.Errorf("exit status %d", code)
@@ -266,7 +266,7 @@ var powershellKinds = map[dialogKind]string{
 func (powershell) build(r request) invocation {
 	return invocation{
 		argv: []string{"powershell", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Sta",
-			"-EncodedCommand", encodePowerShell(powershellScript)},
+			"-EncodedCommand", procio.EncodePowerShell(powershellScript)},
 		env: []string{
 			dialogEnvPrefix + "KIND=" + powershellKinds[r.kind],
 			dialogEnvPrefix + "TITLE=" + r.title,
@@ -274,17 +274,6 @@ func (powershell) build(r request) invocation {
 			dialogEnvPrefix + "INITIAL=" + r.initial,
 		},
 	}
-}
-
-// encodePowerShell is a script as -EncodedCommand takes it: base64 of its
-// UTF-16LE bytes.
-func encodePowerShell(script string) string {
-	units := utf16.Encode([]rune(script))
-	b := make([]byte, 0, 2*len(units))
-	for _, u := range units {
-		b = append(b, byte(u), byte(u>>8))
-	}
-	return base64.StdEncoding.EncodeToString(b)
 }
 
 // answer is what the dialog printed less the marker line; no marker is

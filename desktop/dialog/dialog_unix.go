@@ -1,6 +1,6 @@
 //go:build !windows
 
-package launcher
+package dialog
 
 import "os/exec"
 

@@ -1,4 +1,4 @@
-package launcher
+package dialog
 
 import (
 	"os/exec"

@@ -1,48 +1,17 @@
 //go:build linux
 
-package launcher
+package dialog
 
 import (
-	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/desktop/internal/desktoptest"
 )
-
-// xdo runs xdotool on the test's display, with stdin.
-func xdo(t *testing.T, stdin string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "xdotool", args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("xdotool %s: %v", args[0], err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// waitWindow waits for a visible window titled exactly title and returns
-// its id.
-func waitWindow(t *testing.T, title string) string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		out, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+regexp.QuoteMeta(title)+"$").Output()
-		if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
-			return ids[0]
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("no window titled %q after 20s", title)
-	return ""
-}
 
 // inAnyProcess lists the processes whose arguments or environment hold s.
 func inAnyProcess(t *testing.T, s string) []string {
@@ -64,10 +33,10 @@ type dialogResult struct {
 }
 
 func TestZenityUnderXvfb(t *testing.T) {
-	need(t, "Xvfb", "zenity", "xdotool")
-	inX(t)
+	desktoptest.Need(t, "Xvfb", "zenity", "xdotool")
+	desktoptest.InX(t)
 	p := &Prompter{Tool: ToolZenity, Timeout: 30 * time.Second}
-	ctx := ctxT(t)
+	ctx := desktoptest.Context(t)
 
 	// ask shows a dialog in the background, waits for its window, focuses
 	// it and types; the answer comes when the test presses a key.
@@ -78,16 +47,16 @@ func TestZenityUnderXvfb(t *testing.T) {
 			s, err := f()
 			res <- dialogResult{s, err}
 		}()
-		win := waitWindow(t, title)
-		xdo(t, "", "windowfocus", "--sync", win)
+		win := desktoptest.WaitWindow(t, title)
+		desktoptest.Xdo(t, "", "windowfocus", "--sync", win)
 		if typed != "" {
-			xdo(t, typed, "type", "--delay", "2", "--file", "-") // stdin: not in xdotool's argv either
+			desktoptest.Xdo(t, typed, "type", "--delay", "2", "--file", "-") // stdin: not in xdotool's argv either
 		}
 		return win, res
 	}
 	finish := func(t *testing.T, key string, res chan dialogResult) dialogResult {
 		t.Helper()
-		xdo(t, "", "key", key)
+		desktoptest.Xdo(t, "", "key", key)
 		select {
 		case r := <-res:
 			return r
@@ -166,5 +135,5 @@ func TestZenityUnderXvfb(t *testing.T) {
 		}
 	})
 
-	waitNoLeftover(t, "zenity")
+	desktoptest.WaitNoLeftover(t, "zenity")
 }

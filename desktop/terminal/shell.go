@@ -1,18 +1,18 @@
-package launcher
+package terminal
 
 import (
 	"os"
 	"os/exec"
 )
 
-// TerminalShell is the interactive shell that `awstray exec PROFILE`
+// Shell is the interactive shell that `awstray exec PROFILE`
 // should run in terminal t, which the tray opens on goos. Given no command,
 // exec runs $SHELL or /bin/sh: right on Unix, where the result is nil, but
 // Windows sets neither. There the shell matches the terminal: PowerShell in
 // PowerShell's window and in Windows Terminal (whose default it is) when
 // powershell.exe is found, else %ComSpec%, else cmd.exe. nil getenv and
 // lookPath mean the real ones.
-func TerminalShell(goos string, t Terminal, getenv func(string) string, lookPath func(string) (string, error)) []string {
+func Shell(goos string, t Terminal, getenv func(string) string, lookPath func(string) (string, error)) []string {
 	if goos != "windows" {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package launcher
+package terminal
 
 import (
 	"errors"
@@ -28,9 +28,9 @@ func TestTerminalShell(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := TerminalShell(tt.goos, tt.term, func(k string) string { return tt.env[k] }, tt.lookup)
+			got := Shell(tt.goos, tt.term, func(k string) string { return tt.env[k] }, tt.lookup)
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("TerminalShell = %q, want %q", got, tt.want)
+				t.Errorf("Shell = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package launcher
+package terminal
 
 import (
 	"context"
@@ -10,7 +10,10 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/awstray/awstray/desktop/internal/procio"
+	"github.com/awstray/awstray/desktop/internal/spawn"
 	"github.com/awstray/awstray/internal/oneline"
+	"github.com/awstray/awstray/launcher"
 )
 
 // ErrNoTerminal means no terminal emulator was found.
@@ -162,7 +165,7 @@ var windowsTerminals = []*termKind{
 			b.WriteString(psQuote(a))
 		}
 		b.WriteString("\nexit $LASTEXITCODE\n")
-		return launch{argv: []string{path, "-NoLogo", "-NoProfile", "-ExecutionPolicy", "Bypass", "-EncodedCommand", encodePowerShell(b.String())}, newConsole: true}, nil
+		return launch{argv: []string{path, "-NoLogo", "-NoProfile", "-ExecutionPolicy", "Bypass", "-EncodedCommand", procio.EncodePowerShell(b.String())}, newConsole: true}, nil
 	}},
 	{name: "cmd", files: []string{"cmd.exe"}, build: func(path, title string, cmd []string) (launch, error) {
 		// cmd.exe reads its command line itself: each argument goes in
@@ -207,7 +210,7 @@ func cmdTitle(s string) string {
 func shellJoin(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
-		q[i] = quotePOSIX(a)
+		q[i] = launcher.QuotePOSIX(a)
 		if a == "" {
 			q[i] = "''"
 		}
@@ -246,7 +249,7 @@ func kindNamed(name string) *termKind {
 	return nil
 }
 
-// FindTerminal picks the terminal emulator. setting (from the settings
+// Find picks the terminal emulator. setting (from the settings
 // file: a name such as "kitty" or a program's path) wins when it is not
 // empty; else, on Linux and the BSDs, $TERMINAL, Debian's
 // x-terminal-emulator, then gnome-terminal, konsole, xfce4-terminal,
@@ -254,7 +257,7 @@ func kindNamed(name string) *termKind {
 // st); on macOS Terminal.app (setting "iTerm2" picks iTerm2); on Windows
 // Windows Terminal, PowerShell, cmd. nil getenv and lookPath mean
 // os.Getenv and exec.LookPath.
-func FindTerminal(setting string, getenv func(string) string, lookPath func(string) (string, error)) (Terminal, error) {
+func Find(setting string, getenv func(string) string, lookPath func(string) (string, error)) (Terminal, error) {
 	return findTerminal(runtime.GOOS, setting, getenv, lookPath)
 }
 
@@ -354,7 +357,7 @@ func (t Terminal) launch(cmd []string) (launch, error) {
 		return launch{}, errors.New("no command to run in the terminal")
 	}
 	if t.kind == nil || t.Path == "" {
-		return launch{}, errors.New("terminal not set up: use FindTerminal")
+		return launch{}, errors.New("terminal not set up: use Find")
 	}
 	title := oneline.String(t.Title)
 	if title == "" {
@@ -384,25 +387,11 @@ func (t Terminal) Open(ctx context.Context, cmd []string, env []string) (pid int
 		env = os.Environ()
 	}
 	c := exec.Command(l.argv[0], l.argv[1:]...)
-	c.Env = terminalEnv(env)
+	c.Env = spawn.Env(env)
 	detach(c, l)
 	if err := c.Start(); err != nil {
 		return 0, fmt.Errorf("opening %s: %w", t.Name, err)
 	}
 	go func() { _ = c.Wait() }()
 	return c.Process.Pid, nil
-}
-
-// terminalEnv is env less the variables that carry secrets and awstray's
-// marker.
-func terminalEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if contains(secretVars, name) || name == EnvMarker {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }

@@ -1,8 +1,9 @@
-package launcher
+package terminal
 
 import (
 	"os/exec"
-	"syscall"
+
+	"github.com/awstray/awstray/desktop/internal/spawn"
 )
 
 const createNewConsole = 0x00000010
@@ -11,12 +12,11 @@ const createNewConsole = 0x00000010
 // window of its own where it needs one, and with the exact command line
 // cmd.exe needs.
 func detach(cmd *exec.Cmd, l launch) {
-	attr := &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+	spawn.Detach(cmd)
 	if l.newConsole {
-		attr.CreationFlags |= createNewConsole
+		cmd.SysProcAttr.CreationFlags |= createNewConsole
 	}
 	if l.cmdLine != "" {
-		attr.CmdLine = l.cmdLine
+		cmd.SysProcAttr.CmdLine = l.cmdLine
 	}
-	cmd.SysProcAttr = attr
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package launcher
+package terminal
 
 import (
 	"bytes"
@@ -13,16 +13,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/awstray/awstray/desktop/internal/desktoptest"
 )
 
 // TestXtermUnderXvfb opens a real xterm on a command that reports what it
 // got: the emulator ran exactly our argv (no shell in between), under our
 // title, with exactly the environment we gave it less the secrets.
 func TestXtermUnderXvfb(t *testing.T) {
-	need(t, "Xvfb", "xterm", "xdotool")
-	display := inX(t)
+	desktoptest.Need(t, "Xvfb", "xterm", "xdotool")
+	display := desktoptest.InX(t)
 	dir := t.TempDir()
-	term, err := FindTerminal("xterm", nil, nil)
+	term, err := Find("xterm", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func TestXtermUnderXvfb(t *testing.T) {
 	odd := `it's "odd" $(touch pwned) ` + "`id`" + ` ; | & *`
 	cmd := []string{"/bin/sh", "-c", script, "sh", dir, odd}
 	env := []string{
-		"DISPLAY=" + display, "PATH=/usr/bin:/bin", "HOME=" + dir, "KEEP=kept", testMark,
+		"DISPLAY=" + display, "PATH=/usr/bin:/bin", "HOME=" + dir, "KEEP=kept", desktoptest.Mark(),
 		"AWS_SECRET_ACCESS_KEY=leaked-secret", "AWS_SESSION_TOKEN=leaked-token", "AWSTRAY=outer",
 	}
 	pid, err := term.Open(context.Background(), cmd, env)
@@ -39,7 +41,7 @@ func TestXtermUnderXvfb(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }) // a session of its own: pgid = pid
-	eventually(t, "the command in xterm started", func() bool {
+	desktoptest.Eventually(t, "the command in xterm started", func() bool {
 		_, err := os.Stat(filepath.Join(dir, "ready"))
 		return err == nil
 	})
@@ -50,7 +52,7 @@ func TestXtermUnderXvfb(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Split(strings.TrimSuffix(string(environ), "\x00"), "\x00")
-	want := []string{"DISPLAY=" + display, "PATH=/usr/bin:/bin", "HOME=" + dir, "KEEP=kept", testMark}
+	want := []string{"DISPLAY=" + display, "PATH=/usr/bin:/bin", "HOME=" + dir, "KEEP=kept", desktoptest.Mark()}
 	if !slices.Equal(got, want) {
 		t.Errorf("xterm's environment\n %q\nwant\n %q", got, want)
 	}
@@ -74,8 +76,8 @@ func TestXtermUnderXvfb(t *testing.T) {
 		t.Errorf("the command's environment:\n%s", shellEnv)
 	}
 	// The window has the title.
-	win := waitWindow(t, term.Title)
-	if name := xdo(t, "", "getwindowname", win); name != term.Title {
+	win := desktoptest.WaitWindow(t, term.Title)
+	if name := desktoptest.Xdo(t, "", "getwindowname", win); name != term.Title {
 		t.Errorf("window name %q, want %q", name, term.Title)
 	}
 	// Its own session: detached from ours.
@@ -86,8 +88,8 @@ func TestXtermUnderXvfb(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "stop"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "xterm exited", func() bool { return syscall.Kill(pid, 0) != nil })
-	waitNoLeftover(t, "xterm")
+	desktoptest.Eventually(t, "xterm exited", func() bool { return syscall.Kill(pid, 0) != nil })
+	desktoptest.WaitNoLeftover(t, "xterm")
 }
 
 func getsid(pid int) (int, error) {

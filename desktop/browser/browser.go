@@ -1,3 +1,8 @@
+// Package browser opens links: the system's browser (OpenURL), a link
+// that carries a secret through a one-shot loopback server the browser
+// fetches once (ServeOnce, OpenSecretURL), and the console in the browser
+// the settings choose — a command, a Firefox container or a Chromium
+// profile per AWS profile (Parse, OpenConsole).
 package browser
 
 import (

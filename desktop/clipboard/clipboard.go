@@ -1,3 +1,7 @@
+// Package clipboard copies a secret for the tray (CopySecret) and clears
+// it later only while the copy is still ours (ClearIfOurs): on X11 a
+// process of ours serves the copy, elsewhere the clipboard is read back.
+// The clearing timer runs on an injected clock.
 package clipboard
 
 import (

@@ -1,3 +1,10 @@
+// Package dialog asks the person at the screen: MFA codes, the file
+// keyring's passphrase, the Add profile dialog, yes/no questions (Prompter),
+// through a dialog program run as a child — zenity, kdialog, osascript,
+// powershell.exe, ykman for codes — or Win32 dialogs in the process on
+// Windows. What a person types reaches awstray only through the program's
+// standard output (or the in-process dialog), never its arguments,
+// environment or a file.
 package dialog
 
 import (
@@ -473,7 +480,9 @@ var (
 	noSpace     = lazyRegexp(`^\S+$`)
 )
 
-// lazyRegexp is a regexp compiled when first matched.
+// lazyRegexp is a regexp compiled when first matched, not at package init:
+// the CLI links this package (`awstray tray`, `login`), so a package-level
+// MustCompile would run at the start of every `awstray exec` too.
 type lazyRegexp string
 
 var compiled sync.Map // lazyRegexp → *regexp.Regexp

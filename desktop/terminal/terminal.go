@@ -1,3 +1,7 @@
+// Package terminal finds a terminal emulator per OS (Find) and opens it
+// on a command (Terminal.Open), detached from the tray and with no secret
+// in its environment; Shell is the shell `awstray exec` runs in it on
+// Windows.
 package terminal
 
 import (

@@ -15,8 +15,8 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/desktop/browser"
 	"github.com/awstray/awstray/internal/busenv"
-	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 )
 
@@ -227,7 +227,7 @@ func (a *App) ssoLogin(ctx context.Context, d credentials.DeviceAuth) error {
 	}
 	fmt.Fprintf(a.Stderr, "Signing in to %s for %s: approve the code %s in the browser.\n", d.StartURL, who, d.UserCode)
 	fmt.Fprintf(a.Stderr, "If no browser opens, open: %s\n", d.URL)
-	if err := launcher.OpenURL(ctx, d.URL); err != nil {
+	if err := browser.OpenURL(ctx, d.URL); err != nil {
 		fmt.Fprintf(a.Stderr, "(%v)\n", err)
 	}
 	return nil

@@ -7,13 +7,12 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/console"
-	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/desktop/browser"
+	"github.com/spf13/cobra"
 )
 
 // browserWait is how long login waits for the browser to fetch its link.
@@ -96,9 +95,9 @@ func runLogin(app *App, in loginInput) error {
 		region = awsconfig.Region(p, app.Getenv)
 	}
 	// Check what needs no AWS call first.
-	var browser *launcher.Browser
+	var br *browser.Browser
 	if !in.stdout {
-		if browser, err = app.consoleBrowser(in.browser, in.profile); err != nil {
+		if br, err = app.consoleBrowser(in.browser, in.profile); err != nil {
 			return err
 		}
 	}
@@ -134,7 +133,7 @@ func runLogin(app *App, in loginInput) error {
 		_, err := fmt.Fprintln(app.Stdout, link.Reveal())
 		return err
 	}
-	if err := launcher.OpenConsole(ctx, link.Reveal(), in.profile, browser, browserWait); err != nil {
+	if err := browser.OpenConsole(ctx, link.Reveal(), in.profile, br, browserWait); err != nil {
 		return fmt.Errorf("opening the console: %w (--stdout prints the sign-in link)", err)
 	}
 	fmt.Fprintf(app.Stderr, "opened the AWS console for %s in the browser\n", in.profile)
@@ -144,7 +143,7 @@ func runLogin(app *App, in loginInput) error {
 // consoleBrowser is the browser that opens profile's console: flag
 // (--browser), else the settings' choice for the profile; nil is the
 // default browser.
-func (a *App) consoleBrowser(flag, profile string) (*launcher.Browser, error) {
+func (a *App) consoleBrowser(flag, profile string) (*browser.Browser, error) {
 	spec := flag
 	if spec == "" {
 		s, err := a.Settings()
@@ -153,7 +152,7 @@ func (a *App) consoleBrowser(flag, profile string) (*launcher.Browser, error) {
 		}
 		spec = s.BrowserFor(profile)
 	}
-	b, err := launcher.ParseBrowser(spec)
+	b, err := browser.Parse(spec)
 	if err != nil && flag != "" {
 		return nil, fmt.Errorf("--browser: %w", err)
 	}

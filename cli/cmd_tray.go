@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/spf13/cobra"
-
 	"github.com/awstray/awstray/credentials/awsconfig"
-	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/desktop/dialog"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray"
+	"github.com/spf13/cobra"
 )
 
 func newTrayCmd(app *App) *cobra.Command {
@@ -69,9 +68,9 @@ func trayOptions(app *App) (tray.RunOptions, error) {
 	// terminal.
 	ask := func(text string) func() (string, error) {
 		return func() (string, error) {
-			p := &launcher.Prompter{Tool: s.WithDefaults().Dialogs}
+			p := &dialog.Prompter{Tool: s.WithDefaults().Dialogs}
 			pw, err := p.Passphrase(context.Background(), "awstray", text)
-			if errors.Is(err, launcher.ErrCancelled) {
+			if errors.Is(err, dialog.ErrCancelled) {
 				return "", errors.New("no passphrase given")
 			}
 			return pw, err

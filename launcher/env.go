@@ -72,6 +72,18 @@ func CredentialEnv(base []string, v Vars, region string) []string {
 	return append(env, PromptVar+"="+v.Profile, EnvMarker+"="+v.Profile)
 }
 
+// secretVars carry secrets: no program started for the tray (a dialog, a
+// terminal, a browser) inherits them.
+var secretVars = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWSTRAY_FILE_PASSPHRASE",
+}
+
+// IsSecretVar reports whether the environment variable name carries a
+// secret (a key, a token, the file keyring's passphrase), so that a
+// program started for the tray must not inherit it.
+func IsSecretVar(name string) bool { return contains(secretVars, name) }
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

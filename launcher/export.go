@@ -1,9 +1,10 @@
-// Package launcher starts things outside the process — the child of
-// `awstray exec`, terminal emulators (Terminal), dialogs (Prompter), the
-// clipboard programs (CopySecret) — and formats credentials as export
-// lines for each shell. It uses no UI library: every dialog, terminal and
-// clipboard is another program, and what a person types reaches awstray
-// only through that program's standard output.
+// Package launcher is what `awstray exec` and `export` need on their hot
+// path: the credential environment of a command (CredentialEnv,
+// ServerEnv), running it in place of this process or as a child with
+// forwarded signals (Replace, Run), and credentials formatted as export
+// lines for each shell. The desktop machinery — dialogs, terminals, the
+// browser, the clipboard — lives under desktop/ and imports this package,
+// never the other way round: what imports launcher links none of them.
 package launcher
 
 import (
@@ -81,7 +82,7 @@ func Export(format string, v Vars) (string, error) {
 			prefix = ""
 		}
 		for _, e := range vars {
-			fmt.Fprintf(&b, "%s%s=%s\n", prefix, e.k, quotePOSIX(e.v))
+			fmt.Fprintf(&b, "%s%s=%s\n", prefix, e.k, QuotePOSIX(e.v))
 		}
 	case "fish":
 		for _, e := range vars {
@@ -156,9 +157,9 @@ func posixSafe(s string) bool {
 	return true
 }
 
-// quotePOSIX leaves values that need no quoting as they are (as the AWS CLI
+// QuotePOSIX leaves values that need no quoting as they are (as the AWS CLI
 // prints them) and single-quotes the rest.
-func quotePOSIX(s string) string {
+func QuotePOSIX(s string) string {
 	if posixSafe(s) {
 		return s
 	}

@@ -9,8 +9,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/desktop/browser"
 )
 
 // Backends are the keyring backends the backend setting accepts, as the
@@ -208,7 +207,7 @@ func decodeBrowserRule(md toml.MetaData, raw map[string]toml.Primitive, lines []
 	if _, err := path.Match(glob, ""); err != nil {
 		return bad("is not a pattern such as prod-* (" + err.Error() + ")")
 	}
-	if _, err := launcher.ParseBrowser(cmd); err != nil {
+	if _, err := browser.Parse(cmd); err != nil {
 		return bad(err.Error())
 	}
 	return BrowserRule{Glob: glob, Command: cmd}, nil, true
@@ -261,7 +260,7 @@ func validate(s *Settings, lines []string) []Problem {
 		bad("dialogs", fmt.Sprintf("dialogs %q is not one of auto, zenity, kdialog, osascript, powershell, ykman", s.Dialogs))
 		s.Dialogs = ""
 	}
-	if _, err := launcher.ParseBrowser(s.Browser); err != nil {
+	if _, err := browser.Parse(s.Browser); err != nil {
 		bad("browser", "browser: "+err.Error())
 		s.Browser = ""
 	}

@@ -63,7 +63,7 @@ type Settings struct {
 	// Browser opens the AWS console (`awstray login`, the tray's Open
 	// console): a command where %s stands for the URL, or a built-in mode
 	// ("firefox-container", "chromium-profile", each optionally followed by
-	// the browser's command); see launcher.ParseBrowser. "" is $BROWSER,
+	// the browser's command); see browser.Parse. "" is $BROWSER,
 	// else the system's default browser.
 	Browser string `toml:"browser"`
 	// Browsers are per-profile overrides of Browser: the [browsers] table

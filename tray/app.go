@@ -413,7 +413,7 @@ func (a *App) handle(ctx context.Context, in Intent) {
 			if a.o.Console == nil {
 				return nil
 			}
-			// The errors name no secret: console and launcher word them so.
+			// The errors name no secret: the console and browser packages word them so.
 			err := a.o.Console(ctx, p)
 			a.recordConsole(p, err)
 			if err != nil && !errors.Is(err, credentials.ErrCancelled) && !errors.Is(err, context.Canceled) {

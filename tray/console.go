@@ -7,7 +7,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/console"
-	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/desktop/browser"
 	"github.com/awstray/awstray/settings"
 )
 
@@ -49,7 +49,7 @@ func ConsoleOpener(m *credentials.Manager, getenv func(string) string, timeout t
 
 // BrowserOpener opens a profile's console in the browser the settings at
 // settingsPath choose for it, as `awstray login` does
-// (settings.BrowserFor, launcher.OpenConsole), waiting at most wait for
+// (settings.BrowserFor, browser.OpenConsole), waiting at most wait for
 // the browser to fetch its one-shot link. The file is read at each click,
 // off the loop, so an edit counts at once; a bad line costs that line
 // only, as everywhere.
@@ -60,10 +60,10 @@ func BrowserOpener(settingsPath string, wait time.Duration) func(ctx context.Con
 			s, _ := settings.Load(settingsPath) // with a *FileError, what could be read
 			spec = s.BrowserFor(profile)
 		}
-		b, err := launcher.ParseBrowser(spec)
+		b, err := browser.Parse(spec)
 		if err != nil {
 			return err
 		}
-		return launcher.OpenConsole(ctx, secretURL, profile, b, wait)
+		return browser.OpenConsole(ctx, secretURL, profile, b, wait)
 	}
 }

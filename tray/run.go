@@ -17,16 +17,18 @@ import (
 	"time"
 
 	"fyne.io/systray"
-
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/assets"
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
+	"github.com/awstray/awstray/desktop/browser"
+	"github.com/awstray/awstray/desktop/clipboard"
+	"github.com/awstray/awstray/desktop/dialog"
+	"github.com/awstray/awstray/desktop/terminal"
 	"github.com/awstray/awstray/internal/doctor"
 	"github.com/awstray/awstray/internal/single"
 	"github.com/awstray/awstray/internal/usage"
-	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray/notify"
 	"github.com/awstray/awstray/tray/sessionwatch"
@@ -108,7 +110,7 @@ func Run(o RunOptions) error {
 		ids.set(key, id)
 	}
 
-	prompter := &launcher.Prompter{Tool: s.Dialogs, YkmanAccount: s.YkmanAccount}
+	prompter := &dialog.Prompter{Tool: s.Dialogs, YkmanAccount: s.YkmanAccount}
 	// AWSTRAY_CHECK_INTERVAL tunes how often the wall clock is looked at
 	// (default 15 s); tests with short sessions set it lower.
 	var tick time.Duration
@@ -131,7 +133,7 @@ func Run(o RunOptions) error {
 		SSOLogin: func(ctx context.Context, d credentials.DeviceAuth) error {
 			notifyFn("sso/"+d.Profile, "Sign in to AWS for "+d.Profile,
 				"Approve the code "+d.UserCode+" in the browser (or open "+d.URL+").")
-			return launcher.OpenURL(ctx, d.URL)
+			return browser.OpenURL(ctx, d.URL)
 		},
 		OnEvent: func(e credentials.Event) { app.OnEvent(e) },
 	})
@@ -163,7 +165,7 @@ func Run(o RunOptions) error {
 			Console: ConsoleOpener(m, o.Getenv, cmp.Or(o.AWSTimeout, credentials.DefaultTimeout), func(ctx context.Context, profile, link string) error {
 				return BrowserOpener(o.SettingsPath, time.Minute)(ctx, profile, link)
 			}),
-			Clipboard:    launcher.CopySecret,
+			Clipboard:    clipboard.CopySecret,
 			StartAtLogin: func(on bool) error { return StartAtLogin(o.Exe, on) },
 			OpenFile:     openFile,
 			Quit:         systray.Quit,
@@ -228,7 +230,7 @@ func Run(o RunOptions) error {
 		once.Do(func() {
 			cancel()
 			cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = launcher.ClearIfOurs(cctx)
+			_ = clipboard.ClearIfOurs(cctx)
 			ccancel()
 			if notifier != nil {
 				_ = notifier.Close()
@@ -295,7 +297,7 @@ func newTrayApp(o RunOptions, opts Options) *App {
 // openTerminal opens the chosen emulator on `EXE exec [--server] PROFILE`.
 // It runs off the loop, so it gets the settings it needs as a copy.
 func openTerminal(ctx context.Context, exe string, getenv func(string) string, profile string, choice TerminalChoice) error {
-	t, err := launcher.FindTerminal(choice.Emulator, getenv, nil)
+	t, err := terminal.Find(choice.Emulator, getenv, nil)
 	if err != nil {
 		return err
 	}
@@ -308,7 +310,7 @@ func openTerminal(ctx context.Context, exe string, getenv func(string) string, p
 }
 
 // terminalArgv is what the terminal t runs for profile on goos.
-func terminalArgv(goos, exe string, t launcher.Terminal, getenv func(string) string, profile string, server bool) []string {
+func terminalArgv(goos, exe string, t terminal.Terminal, getenv func(string) string, profile string, server bool) []string {
 	// The terminal runs awstray exec, which asks the tray for the
 	// credentials: no secret in the emulator's argv or environment. With
 	// --server, programs in it refresh their credentials from the tray as
@@ -318,14 +320,14 @@ func terminalArgv(goos, exe string, t launcher.Terminal, getenv func(string) str
 		argv = []string{exe, "exec", "--server", profile}
 	}
 	// Windows has no $SHELL for exec to fall back on.
-	if sh := launcher.TerminalShell(goos, t, getenv, nil); sh != nil {
+	if sh := terminal.Shell(goos, t, getenv, nil); sh != nil {
 		argv = append(append(argv, "--"), sh...)
 	}
 	return argv
 }
 
-// dialogs adapts launcher.Prompter to the tray's Dialogs.
-type dialogs struct{ p *launcher.Prompter }
+// dialogs adapts dialog.Prompter to the tray's Dialogs.
+type dialogs struct{ p *dialog.Prompter }
 
 func (d dialogs) MFACode(ctx context.Context, profile, serial, prev string) (string, error) {
 	c, err := d.p.MFACode(ctx, profile, serial, prev)
@@ -341,7 +343,7 @@ func (d dialogs) AddProfile(ctx context.Context) (NewProfile, error) {
 }
 
 func cancelled(err error) error {
-	if errors.Is(err, launcher.ErrCancelled) {
+	if errors.Is(err, dialog.ErrCancelled) {
 		return credentials.ErrCancelled
 	}
 	return err

@@ -56,7 +56,7 @@ func opened(t *testing.T, dir string) [][]string {
 }
 
 // TestOpenTerminalWhileSettingsReload goes through the tray's real
-// terminal path (newTrayApp → launcher.FindTerminal → Terminal.Open, a
+// terminal path (newTrayApp → terminal.Find → Terminal.Open, a
 // real process) while the loop reloads the settings file under it. Under
 // -race, a setting the loop owns that the terminal's goroutine read
 // directly is reported; after the storm, the terminal follows the

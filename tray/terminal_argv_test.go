@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/desktop/terminal"
 )
 
 // Open terminal on Windows names the shell for exec: Windows sets no
@@ -18,15 +18,15 @@ func TestTerminalArgv(t *testing.T) {
 	}
 	tests := []struct {
 		goos   string
-		term   launcher.Terminal
+		term   terminal.Terminal
 		server bool
 		want   []string
 	}{
-		{"windows", launcher.Terminal{Name: "cmd", Path: `C:\Windows\system32\cmd.exe`}, true,
+		{"windows", terminal.Terminal{Name: "cmd", Path: `C:\Windows\system32\cmd.exe`}, true,
 			[]string{`C:\awstray.exe`, "exec", "--server", "dev", "--", `C:\Windows\system32\cmd.exe`}},
-		{"windows", launcher.Terminal{Name: "powershell", Path: `C:\ps\powershell.exe`}, false,
+		{"windows", terminal.Terminal{Name: "powershell", Path: `C:\ps\powershell.exe`}, false,
 			[]string{`C:\awstray.exe`, "exec", "dev", "--", `C:\ps\powershell.exe`, "-NoLogo"}},
-		{"linux", launcher.Terminal{Name: "xterm", Path: "/usr/bin/xterm"}, true,
+		{"linux", terminal.Terminal{Name: "xterm", Path: "/usr/bin/xterm"}, true,
 			[]string{`C:\awstray.exe`, "exec", "--server", "dev"}},
 	}
 	for _, tt := range tests {

@@ -15,30 +15,31 @@ import (
 
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/credentials/awsconfig"
+	"github.com/awstray/awstray/desktop/dialog"
+	"github.com/awstray/awstray/desktop/terminal"
 	"github.com/awstray/awstray/internal/oneline"
-	"github.com/awstray/awstray/launcher"
 	"github.com/awstray/awstray/settings"
 )
 
 // checkDialog finds the program that asks for MFA codes and passphrases,
-// as the launcher's Prompter picks it (launcher.DialogTools).
+// as the Prompter picks it (dialog.ToolsFor).
 func checkDialog(e Env, st settingsState) Result {
 	tool := st.s.Dialogs
 	var ykman string
-	if tool == launcher.ToolYkman {
+	if tool == dialog.ToolYkman {
 		if _, err := e.LookPath("ykman"); err != nil {
 			return Result{Status: Fail, Detail: "the dialogs setting is ykman, and ykman is not installed",
 				Fix: "install yubikey-manager, or change dialogs in " + st.path}
 		}
 		ykman = "; MFA codes from ykman"
 	}
-	cands := launcher.DialogTools(tool, e.GOOS, e.Getenv)
+	cands := dialog.ToolsFor(tool, e.GOOS, e.Getenv)
 	for _, c := range cands {
-		prog := launcher.DialogProgram(c, e.GOOS)
+		prog := dialog.Program(c, e.GOOS)
 		if _, err := e.LookPath(prog); err != nil {
 			continue
 		}
-		if (c == launcher.ToolZenity || c == launcher.ToolKdialog) && e.Getenv("DISPLAY") == "" && e.Getenv("WAYLAND_DISPLAY") == "" {
+		if (c == dialog.ToolZenity || c == dialog.ToolKdialog) && e.Getenv("DISPLAY") == "" && e.Getenv("WAYLAND_DISPLAY") == "" {
 			return Result{Status: Warn, Detail: c + " cannot show a dialog: no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)",
 				Fix: "MFA codes and passphrases are asked on the terminal; the tray needs a desktop session"}
 		}
@@ -49,7 +50,7 @@ func checkDialog(e Env, st settingsState) Result {
 			Fix: "install it, or change dialogs in " + st.path}
 	}
 	fix := "install zenity (or kdialog on KDE)"
-	if cands[0] == launcher.ToolKdialog {
+	if cands[0] == dialog.ToolKdialog {
 		fix = "install kdialog (or zenity)"
 	}
 	return Result{Status: Fail, Detail: "no " + strings.Join(cands, " or ") + " found: the tray cannot ask for MFA codes", Fix: fix}
@@ -57,9 +58,9 @@ func checkDialog(e Env, st settingsState) Result {
 
 // checkTerminal finds the terminal "Open terminal" starts.
 func checkTerminal(e Env, st settingsState) Result {
-	t, err := launcher.FindTerminal(st.s.Terminal, e.Getenv, e.LookPath)
+	t, err := terminal.Find(st.s.Terminal, e.Getenv, e.LookPath)
 	switch {
-	case errors.Is(err, launcher.ErrNoTerminal):
+	case errors.Is(err, terminal.ErrNoTerminal):
 		return Result{Status: Fail, Detail: "no terminal emulator found",
 			Fix: "install one (xterm, gnome-terminal, konsole, …) or set terminal in " + st.path}
 	case err != nil:

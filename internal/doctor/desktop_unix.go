@@ -9,10 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/godbus/dbus/v5"
-
+	"github.com/awstray/awstray/desktop/clipboard"
 	"github.com/awstray/awstray/internal/oneline"
-	"github.com/awstray/awstray/launcher"
+	"github.com/godbus/dbus/v5"
 )
 
 const (
@@ -117,12 +116,12 @@ func checkNotify(ctx context.Context, e Env) Result {
 	return Result{Status: OK, Detail: fmt.Sprintf("%s %s (%s)", oneline.String(name), oneline.String(version), oneline.String(vendor))}
 }
 
-// checkClipboard finds the program awstray copies with, as the launcher
-// picks it (launcher.ClipboardTool).
+// checkClipboard finds the program awstray copies with, as the clipboard package
+// picks it (clipboard.Tool).
 func checkClipboard(e Env) Result {
-	tool, _, err := launcher.ClipboardTool(e.Getenv, e.LookPath)
+	tool, _, err := clipboard.Tool(e.Getenv, e.LookPath)
 	switch {
-	case errors.Is(err, launcher.ErrNoGraphicalSession):
+	case errors.Is(err, clipboard.ErrNoGraphicalSession):
 		return Result{Status: Warn, Detail: "no graphical session (DISPLAY and WAYLAND_DISPLAY are unset): no clipboard",
 			Fix: "copying export lines needs a desktop session"}
 	case err != nil:

@@ -1,0 +1,12 @@
+//go:build linux
+
+package browser
+
+import (
+	"os"
+	"testing"
+
+	"github.com/awstray/awstray/desktop/internal/desktoptest"
+)
+
+func TestMain(m *testing.M) { os.Exit(desktoptest.Main(m)) }

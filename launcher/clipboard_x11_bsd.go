@@ -1,9 +1,0 @@
-//go:build freebsd || netbsd || openbsd || dragonfly || solaris
-
-package launcher
-
-import "os/exec"
-
-// endWithParent: these systems have no parent-death signal; ClearIfOurs
-// ends xclip on a clean exit.
-func endWithParent(*exec.Cmd) {}

@@ -1,8 +1,0 @@
-//go:build !windows
-
-package launcher
-
-import "os/exec"
-
-// dialogProcAttr sets how a dialog program starts: as it is on Unix.
-func dialogProcAttr(*exec.Cmd) {}

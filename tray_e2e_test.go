@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // trayDesktop is a desktop session for the tray: its own D-Bus session bus
@@ -154,7 +155,7 @@ func TestTrayEndToEnd(t *testing.T) {
 	// Open console: a fake federation endpoint (moto here issues the
 	// role's ASIA keys) and a stand-in browser, this test binary as
 	// awstray-browser (main_test.go), writing what it saw to $WORK/browser.
-	fed := testenv.StartFederation(t, func(akid, _, token string) string {
+	fed := testfake.StartFederation(t, func(akid, _, token string) string {
 		if strings.HasPrefix(akid, "ASIA") && token != "" {
 			return "AssumeRole"
 		}
@@ -436,7 +437,7 @@ sso_session = corp
 sso_account_id = 222222222222
 sso_role_name = ReadOnly
 `, "")
-	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: d.moto.URL})
+	sso := testfake.StartSSO(t, testfake.SSOOptions{MotoURL: d.moto.URL})
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl not found (apt-get install curl)")
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // agentDesk is a session for the agent tests: a D-Bus session bus for the
@@ -25,7 +26,7 @@ import (
 type agentDesk struct {
 	*sandbox
 	bus   string
-	proxy *testenv.CountingProxy
+	proxy *testfake.CountingProxy
 	moto  *testenv.Moto
 }
 
@@ -42,7 +43,7 @@ role_arn = arn:aws:iam::123456789012:role/admin
 func newAgentDesk(t testing.TB, config, settingsTOML string) *agentDesk {
 	t.Helper()
 	moto := testenv.StartMoto(t)
-	proxy := testenv.StartCountingProxy(t, moto.URL)
+	proxy := testfake.StartCountingProxy(t, moto.URL)
 	d := &agentDesk{moto: moto, proxy: proxy, bus: testenv.StartSessionBus(t)}
 	// A panel's watcher: without one the tray would add a notification
 	// that the tests' counts do not expect.

@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // doctorTools are the programs a healthy desktop has on PATH; each script
@@ -46,13 +47,13 @@ func TestDoctorScripts(t *testing.T) {
 					bus = v
 				}
 			}
-			proxy := testenv.StartFaultProxy(t, moto.URL)
+			proxy := testfake.StartFaultProxy(t, moto.URL)
 			runDoctorScript(t, file, bus, proxy)
 		})
 	}
 }
 
-func runDoctorScript(t *testing.T, file, bus string, proxy *testenv.FaultProxy) {
+func runDoctorScript(t *testing.T, file, bus string, proxy *testfake.FaultProxy) {
 	testscript.Run(t, testscript.Params{
 		Files:               []string{file},
 		RequireExplicitExec: true,
@@ -87,14 +88,14 @@ func runDoctorScript(t *testing.T, file, bus string, proxy *testenv.FaultProxy) 
 				}
 				d, err := time.ParseDuration(args[0])
 				ts.Check(err)
-				proxy.Set("", testenv.Fault{Kind: testenv.FaultSkew, Skew: d})
+				proxy.Set("", testfake.Fault{Kind: testfake.FaultSkew, Skew: d})
 			},
 			// hang: STS reads requests and never answers.
 			"hang": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 0 {
 					ts.Fatalf("usage: hang")
 				}
-				proxy.Set("", testenv.Fault{Kind: testenv.FaultHang})
+				proxy.Set("", testfake.Fault{Kind: testfake.FaultHang})
 			},
 			// rmtool NAME: NAME is no longer installed.
 			"rmtool": func(ts *testscript.TestScript, neg bool, args []string) {

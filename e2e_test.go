@@ -14,6 +14,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 var (
@@ -114,7 +115,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		"[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\n" +
 		"[profile sso]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\n"
 	// IAM Identity Center: the fake, and a browser that approves the code.
-	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: moto.URL})
+	sso := testfake.StartSSO(t, testfake.SSOOptions{MotoURL: moto.URL})
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl not found (apt-get install curl)")
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 const faultsConfig = `[profile dev]
@@ -65,7 +66,7 @@ func processCreds(t *testing.T, out string) (akid string, expires time.Time) {
 // GetSessionToken) and the stored key still works.
 func TestFaultsCLI(t *testing.T) {
 	moto := testenv.StartMoto(t)
-	proxy := testenv.StartFaultProxy(t, moto.URL)
+	proxy := testfake.StartFaultProxy(t, moto.URL)
 	s := newSandbox(t, proxy.URL)
 	s.env = append(s.env, "XDG_RUNTIME_DIR="+filepath.Join(s.root, "run")) // no tray: the CLI calls STS itself
 	writeHome(t, s.home, faultsConfig, "")
@@ -80,32 +81,32 @@ func TestFaultsCLI(t *testing.T) {
 	host := `STS at 127\.0\.0\.1:\d+`
 	tests := []struct {
 		name     string
-		fault    testenv.Fault
+		fault    testfake.Fault
 		timeout  string // AWSTRAY_AWS_TIMEOUT: short where the deadline is the point, long where it must not interfere
 		want     string // the whole of stderr, after the prefix
 		requests int    // AssumeRole requests that reached the proxy
 	}{
-		{"refused", testenv.Fault{Kind: testenv.FaultRefuse}, "10s",
+		{"refused", testfake.Fault{Kind: testfake.FaultRefuse}, "10s",
 			`cannot reach AWS: ` + host + ` \(3 attempts\): connection refused`, 0},
-		{"reset", testenv.Fault{Kind: testenv.FaultReset}, "10s",
+		{"reset", testfake.Fault{Kind: testfake.FaultReset}, "10s",
 			`cannot reach AWS: ` + host + ` reset the connection \(3 attempts\)`, 3},
-		{"hang", testenv.Fault{Kind: testenv.FaultHang}, "2s",
+		{"hang", testfake.Fault{Kind: testfake.FaultHang}, "2s",
 			`no answer from AWS within 2s: ` + host + ` sent nothing back`, 1},
-		{"slow body", testenv.Fault{Kind: testenv.FaultSlowBody, Every: 200 * time.Millisecond}, "2s",
+		{"slow body", testfake.Fault{Kind: testfake.FaultSlowBody, Every: 200 * time.Millisecond}, "2s",
 			`no answer from AWS within 2s: ` + host + ` started answering but did not finish`, 1},
-		{"503", testenv.Fault{Kind: testenv.FaultStatus, Status: 503}, "10s",
+		{"503", testfake.Fault{Kind: testfake.FaultStatus, Status: 503}, "10s",
 			`AWS had a problem: STS answered HTTP 503 to all 3 attempts \(ServiceUnavailable: The request has failed due to a temporary failure of the server\.\)`, 3},
-		{"500", testenv.Fault{Kind: testenv.FaultStatus, Status: 500}, "10s",
+		{"500", testfake.Fault{Kind: testfake.FaultStatus, Status: 500}, "10s",
 			`AWS had a problem: STS answered HTTP 500 to all 3 attempts \(InternalFailure: The request processing has failed because of an unknown error, exception or failure\.\)`, 3},
-		{"throttling", testenv.Fault{Kind: testenv.FaultThrottle}, "10s",
+		{"throttling", testfake.Fault{Kind: testfake.FaultThrottle}, "10s",
 			`AWS throttled the requests: STS answered HTTP 400 to all 3 attempts \(Throttling: Rate exceeded\); try again in a minute`, 3},
-		{"truncated", testenv.Fault{Kind: testenv.FaultTruncate}, "10s",
+		{"truncated", testfake.Fault{Kind: testfake.FaultTruncate}, "10s",
 			host + ` cut its answer short on all 3 attempts \(a flaky network, or a proxy in the way\?\)`, 3},
-		{"captive portal", testenv.Fault{Kind: testenv.FaultHTML}, "10s",
+		{"captive portal", testfake.Fault{Kind: testfake.FaultHTML}, "10s",
 			host + ` answered with something that is not an AWS response \(HTTP 200, text/html; a captive portal or a proxy\?\)`, 1},
-		{"clock slow", testenv.Fault{Kind: testenv.FaultSkew, Skew: 20 * time.Minute}, "10s",
+		{"clock slow", testfake.Fault{Kind: testfake.FaultSkew, Skew: 20 * time.Minute}, "10s",
 			`your clock is 20 minutes off \(slow\); correct it \(e\.g\. timedatectl set-ntp true\)`, 1},
-		{"clock fast", testenv.Fault{Kind: testenv.FaultSkew, Skew: -45 * time.Minute}, "10s",
+		{"clock fast", testfake.Fault{Kind: testfake.FaultSkew, Skew: -45 * time.Minute}, "10s",
 			`your clock is 45 minutes off \(fast\); correct it \(e\.g\. timedatectl set-ntp true\)`, 1},
 	}
 	for _, tt := range tests {
@@ -185,7 +186,7 @@ func TestFaultsTrayRenewal(t *testing.T) {
 	// so renewal starts 15 s after the unlock, and the credentials are
 	// still good for minutes while it fails.
 	d := newTrayDesktop(t, trayConfig, "role_duration = \"5m15s\"\n")
-	proxy := testenv.StartFaultProxy(t, d.moto.URL)
+	proxy := testfake.StartFaultProxy(t, d.moto.URL)
 	for i, kv := range d.env {
 		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
 			d.env[i] = "AWS_ENDPOINT_URL=" + proxy.URL
@@ -197,7 +198,7 @@ func TestFaultsTrayRenewal(t *testing.T) {
 	waitLabel(t, c, "admin — 7h")
 	out, _ := d.run(t, "", "export", "admin", "--format", "process")
 	good, goodUntil := processCreds(t, out)
-	proxy.Set("AssumeRole", testenv.Fault{Kind: testenv.FaultStatus, Status: 503})
+	proxy.Set("AssumeRole", testfake.Fault{Kind: testfake.FaultStatus, Status: 503})
 	start := proxy.Count("AssumeRole")
 
 	const summary = "awstray cannot renew admin"
@@ -298,7 +299,7 @@ func TestFaultsTrayRenewal(t *testing.T) {
 // 30 s per attempt, and the tray keeps answering.
 func TestFaultsTrayHangingSTS(t *testing.T) {
 	d := newTrayDesktop(t, trayConfig, "")
-	proxy := testenv.StartFaultProxy(t, d.moto.URL)
+	proxy := testfake.StartFaultProxy(t, d.moto.URL)
 	for i, kv := range d.env {
 		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
 			d.env[i] = "AWS_ENDPOINT_URL=" + proxy.URL
@@ -308,7 +309,7 @@ func TestFaultsTrayHangingSTS(t *testing.T) {
 	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
 	c, _ := d.startTray(t)
 	waitLabel(t, c, "admin — locked")
-	proxy.Set("GetSessionToken", testenv.Fault{Kind: testenv.FaultHang})
+	proxy.Set("GetSessionToken", testfake.Fault{Kind: testfake.FaultHang})
 	start := time.Now()
 	_, stderr, err := d.tryRun(t, "export", "admin")
 	took := time.Since(start)

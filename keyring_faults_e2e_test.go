@@ -17,6 +17,7 @@ import (
 
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // Issue 10, item 2: keyring faults while the tray and the CLI run. Each row
@@ -51,7 +52,7 @@ type kfDesk struct {
 	*sandbox
 	bus   string
 	notes *testenv.NotificationRecorder
-	proxy *testenv.CountingProxy
+	proxy *testfake.CountingProxy
 	dir   string // the file keyring's folder, for the expected messages
 	// items lists the keyring's awstray items, raw key → stored bytes, for
 	// the no-half-written-item check; it runs with the fault fixed.
@@ -310,7 +311,7 @@ func TestKeyringFault(t *testing.T) {
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
 			moto := testenv.StartMoto(t)
-			proxy := testenv.StartCountingProxy(t, moto.URL)
+			proxy := testfake.StartCountingProxy(t, moto.URL)
 			d := r.setUp(t, proxy.URL)
 			d.proxy = proxy
 			d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
@@ -432,7 +433,7 @@ func newFileKFDesk(t *testing.T, proxyURL string) (*kfDesk, *testenv.Mount) {
 // manager's warning), so the person knows a restart will ask again.
 func TestKeyringFaultTrayShowsFailedCacheWrite(t *testing.T) {
 	moto := testenv.StartMoto(t)
-	proxy := testenv.StartCountingProxy(t, moto.URL)
+	proxy := testfake.StartCountingProxy(t, moto.URL)
 	d, mnt := newFileKFDesk(t, proxy.URL)
 	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
 	tray := d.startTray(t)

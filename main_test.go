@@ -18,6 +18,7 @@ import (
 
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // TestMain runs the tests, then (when they passed) the leak scan of
@@ -194,8 +195,8 @@ func sdkClient(ctx context.Context) (*sts.Client, error) {
 // fake of internal/testenv ($SSO), minting role credentials in $MOTO.
 func TestScripts(t *testing.T) {
 	moto := testenv.StartMoto(t)
-	ssoSTS := testenv.StartCountingProxy(t, moto.URL) // remembers the role credentials IAM Identity Center minted
-	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: ssoSTS.URL, Roles: []testenv.SSORole{
+	ssoSTS := testfake.StartCountingProxy(t, moto.URL) // remembers the role credentials IAM Identity Center minted
+	sso := testfake.StartSSO(t, testfake.SSOOptions{MotoURL: ssoSTS.URL, Roles: []testfake.SSORole{
 		{AccountID: "111111111111", RoleName: "Developer", AccountName: "Dev"},
 		{AccountID: "222222222222", RoleName: "ReadOnly", AccountName: "Prod (main)"},
 		{AccountID: "222222222222", RoleName: "AdministratorAccess"},
@@ -217,10 +218,10 @@ func TestScripts(t *testing.T) {
 	// login.txtar: STS through a proxy that counts actions and remembers
 	// the credentials moto issued, and a fake federation endpoint that
 	// signs in only with those.
-	counted := testenv.StartCountingProxy(t, auth.URL)
+	counted := testfake.StartCountingProxy(t, auth.URL)
 	// login_browser.txtar: its own proxy, so login.txtar's counts stay its own.
-	countedBrowser := testenv.StartCountingProxy(t, auth.URL)
-	federation := testenv.StartFederation(t, func(akid, secret, token string) string {
+	countedBrowser := testfake.StartCountingProxy(t, auth.URL)
+	federation := testfake.StartFederation(t, func(akid, secret, token string) string {
 		if by := counted.IssuedBy(akid, secret, token); by != "" {
 			return by
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 var rotateKillSeed = flag.Uint64("rotate.seed", 0, "seed of TestRotateSIGKILL's random kill moments (0: a new one, printed)")
@@ -42,7 +43,7 @@ type killPoint struct {
 
 // killProxy forwards to moto and SIGKILLs the armed process at its point.
 type killProxy struct {
-	*testenv.CountingProxy
+	*testfake.CountingProxy
 
 	// mu protects the armed point and process.
 	mu    sync.Mutex
@@ -53,7 +54,7 @@ type killProxy struct {
 
 func startKillProxy(t *testing.T, target string) *killProxy {
 	t.Helper()
-	p := &killProxy{CountingProxy: testenv.StartCountingProxy(t, target)}
+	p := &killProxy{CountingProxy: testfake.StartCountingProxy(t, target)}
 	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		p.mu.Lock()
 		hit := p.proc != nil && p.point.action == action

@@ -14,12 +14,13 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // gateProxy forwards to moto, counting requests, and holds the first
 // CreateAccessKey until open is called.
 type gateProxy struct {
-	*testenv.CountingProxy
+	*testfake.CountingProxy
 	arrived chan struct{} // closed when the held request arrives
 	gate    chan struct{}
 
@@ -29,7 +30,7 @@ type gateProxy struct {
 
 func startGateProxy(t *testing.T, target string) *gateProxy {
 	t.Helper()
-	p := &gateProxy{CountingProxy: testenv.StartCountingProxy(t, target), arrived: make(chan struct{}), gate: make(chan struct{})}
+	p := &gateProxy{CountingProxy: testfake.StartCountingProxy(t, target), arrived: make(chan struct{}), gate: make(chan struct{})}
 	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		p.mu.Lock()
 		hold := action == "CreateAccessKey" && !p.held

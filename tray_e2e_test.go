@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // trayDesktop is a desktop session for the tray: its own D-Bus session bus
@@ -154,7 +155,7 @@ func TestTrayEndToEnd(t *testing.T) {
 	// Open console: a fake federation endpoint (moto here issues the
 	// role's ASIA keys) and a stand-in browser, this test binary as
 	// awstray-browser (main_test.go), writing what it saw to $WORK/browser.
-	fed := testenv.StartFederation(t, func(akid, _, token string) string {
+	fed := testfake.StartFederation(t, func(akid, _, token string) string {
 		if strings.HasPrefix(akid, "ASIA") && token != "" {
 			return "AssumeRole"
 		}
@@ -373,14 +374,29 @@ func callerARN(t *testing.T, endpoint string, env map[string]string) string {
 // lead, exactly one "ends in" and one "ended" notification arrive, naming
 // the profile, with no secret.
 func TestTrayExpiryNotifications(t *testing.T) {
-	d := newTrayDesktop(t, trayConfig, "session_duration = \"20s\"\nnotify_lead = \"15s\"\n")
+	const later = "\n[profile later]\nregion = us-east-1\nmfa_serial = arn:aws:iam::123456789012:mfa/later\nmfa_process = echo 123456\n"
+	d := newTrayDesktop(t, trayConfig+later, "session_duration = \"20s\"\nnotify_lead = \"15s\"\n")
 	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
+	d.run(t, testKeyID+"\n"+testSecret+"\n", "add", "later")
 	c, _ := d.startTray(t)
 	click(t, c, "dev — locked", "Unlock…")
 	waitLabel(t, c, "dev — expires in")
 	d.notes.WaitFor(2, 40*time.Second)
-	time.Sleep(2 * time.Second) // time for a duplicate to show up
-	notes := d.notes.Notifications()
+	// A duplicate would come from a later check (every 200 ms). The session
+	// of "later", unlocked only now, is told to end in 5 s at the earliest,
+	// by a check some 25 checks after the one that told dev's end: every
+	// duplicate those checks made has arrived before it.
+	click(t, c, "later — locked", "Unlock…")
+	all := d.notes.WaitFor(3, 40*time.Second)
+	if got, want := all[len(all)-1].Summary, "AWS session of later ends in <1m"; got != want {
+		t.Fatalf("the last notification is %q, want %q (all: %+v)", got, want, all)
+	}
+	var notes []testenv.RecordedNotification
+	for _, n := range all {
+		if strings.Contains(n.Summary, " dev ") {
+			notes = append(notes, n)
+		}
+	}
 	var summaries []string
 	for _, n := range notes {
 		summaries = append(summaries, n.Summary)
@@ -436,7 +452,7 @@ sso_session = corp
 sso_account_id = 222222222222
 sso_role_name = ReadOnly
 `, "")
-	sso := testenv.StartSSO(t, testenv.SSOOptions{MotoURL: d.moto.URL})
+	sso := testfake.StartSSO(t, testfake.SSOOptions{MotoURL: d.moto.URL})
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl not found (apt-get install curl)")
 	}

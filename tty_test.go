@@ -34,7 +34,11 @@ func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (st
 		mu     sync.Mutex
 		screen bytes.Buffer
 	)
+	// drained is closed when the reader has read everything: on Linux a
+	// pty's master reads EIO once every process holding the terminal is gone.
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)
@@ -66,7 +70,11 @@ func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (st
 		}
 	}
 	err = cmd.Wait()
-	time.Sleep(50 * time.Millisecond) // the reader drains the last output
+	select {
+	case <-drained:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the terminal did not reach its end after awstray exited; it shows:\n%s", seen())
+	}
 	return seen(), err
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 var uptimeSeed = flag.Uint64("uptime.seed", 0, "seed of TestTraySIGKILLDuringRefresh's kill moments (0: a new one, printed)")
@@ -66,7 +67,7 @@ type refreshKill struct {
 // point of the next AssumeRole: only renewals make AssumeRole calls here,
 // so the kill lands inside a refresh.
 type refreshProxy struct {
-	*testenv.CountingProxy
+	*testfake.CountingProxy
 
 	// mu protects armed.
 	mu    sync.Mutex
@@ -75,7 +76,7 @@ type refreshProxy struct {
 
 func startRefreshProxy(t *testing.T, target string) *refreshProxy {
 	t.Helper()
-	p := &refreshProxy{CountingProxy: testenv.StartCountingProxy(t, target)}
+	p := &refreshProxy{CountingProxy: testfake.StartCountingProxy(t, target)}
 	p.OnAction(func(action string, w http.ResponseWriter, r *http.Request, next http.Handler) {
 		var k *refreshKill
 		if action == "AssumeRole" {

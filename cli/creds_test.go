@@ -10,6 +10,7 @@ import (
 	"github.com/awstray/awstray/credentials"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // TestCacheWriteFailureWarns: STS answers but the keyring refuses to cache
@@ -23,13 +24,13 @@ func TestCacheWriteFailureWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"AWS_CONFIG_FILE": cfg, "AWS_ENDPOINT_URL": moto.URL, "AWSTRAY_NO_AGENT": "1", "HOME": dir}
-	fk := testenv.NewFaultKeyring(nil)
+	fk := testfake.NewFaultKeyring(nil)
 	st := keystore.NewWith("memory", fk, 0)
 	if err := credentials.SaveKey(st, "dev", goodID, credentials.NewSecret(goodSecret)); err != nil {
 		t.Fatal(err)
 	}
 	fk.SetHooks(func(op, key string) error {
-		if op == "set" && testenv.KeyHas(key, "session") {
+		if op == "set" && testfake.KeyHas(key, "session") {
 			return errors.New("the disk is full")
 		}
 		return nil

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // Resolve reports failed cache writes once, as a warning beside good
@@ -14,7 +14,7 @@ import (
 func TestResolveReportsCacheWriteWarning(t *testing.T) {
 	mh, fk := newFaultMgr(t, "")
 	fk.SetHooks(func(op, key string) error {
-		if op == "set" && testenv.KeyHas(key, "role") {
+		if op == "set" && testfake.KeyHas(key, "role") {
 			return errors.New("the keyring is locked")
 		}
 		return nil

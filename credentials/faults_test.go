@@ -18,6 +18,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // TestDescribeFaults calls moto's STS through a proxy that makes each fault
@@ -28,28 +29,28 @@ func TestDescribeFaults(t *testing.T) {
 		t.Skip("the messages of refused and reset connections are pinned for Linux")
 	}
 	moto := testenv.StartMoto(t)
-	p := testenv.StartFaultProxy(t, moto.URL)
+	p := testfake.StartFaultProxy(t, moto.URL)
 	// A generous deadline, so that retries never depend on how fast moto
 	// answers on a loaded machine; the rows about the deadline set 1s.
 	const timeout, short = 5 * time.Second, time.Second
 	host := `STS at 127\.0\.0\.1:\d+`
 	tests := []struct {
 		name     string
-		fault    testenv.Fault
+		fault    testfake.Fault
 		want     string // regexp of the whole message
 		requests int    // requests that reached the proxy
 		spacing  time.Duration
 		check    func(t *testing.T, err error)
 	}{
-		{"refused", testenv.Fault{Kind: testenv.FaultRefuse},
+		{"refused", testfake.Fault{Kind: testfake.FaultRefuse},
 			`^cannot reach AWS: ` + host + ` \(3 attempts\): connection refused$`, 0, 0, nil},
-		{"reset", testenv.Fault{Kind: testenv.FaultReset},
+		{"reset", testfake.Fault{Kind: testfake.FaultReset},
 			`^cannot reach AWS: ` + host + ` reset the connection \(3 attempts\)$`, 3, retryBase / 2, nil},
-		{"hang", testenv.Fault{Kind: testenv.FaultHang},
+		{"hang", testfake.Fault{Kind: testfake.FaultHang},
 			`^no answer from AWS within 1s: ` + host + ` sent nothing back$`, 1, 0, nil},
-		{"slow body", testenv.Fault{Kind: testenv.FaultSlowBody, Every: 100 * time.Millisecond},
+		{"slow body", testfake.Fault{Kind: testfake.FaultSlowBody, Every: 100 * time.Millisecond},
 			`^no answer from AWS within 1s: ` + host + ` started answering but did not finish$`, 1, 0, nil},
-		{"503", testenv.Fault{Kind: testenv.FaultStatus, Status: 503},
+		{"503", testfake.Fault{Kind: testfake.FaultStatus, Status: 503},
 			`^AWS had a problem: STS answered HTTP 503 to all 3 attempts \(ServiceUnavailable: The request has failed due to a temporary failure of the server\.\)$`, 3, retryBase / 2,
 			func(t *testing.T, err error) {
 				var ae *AWSError
@@ -57,9 +58,9 @@ func TestDescribeFaults(t *testing.T) {
 					t.Errorf("not a transient *AWSError with status and attempts: %#v", err)
 				}
 			}},
-		{"500", testenv.Fault{Kind: testenv.FaultStatus, Status: 500},
+		{"500", testfake.Fault{Kind: testfake.FaultStatus, Status: 500},
 			`^AWS had a problem: STS answered HTTP 500 to all 3 attempts \(InternalFailure: .*\)$`, 3, retryBase / 2, nil},
-		{"throttling", testenv.Fault{Kind: testenv.FaultThrottle},
+		{"throttling", testfake.Fault{Kind: testfake.FaultThrottle},
 			`^AWS throttled the requests: STS answered HTTP 400 to all 3 attempts \(Throttling: Rate exceeded\); try again in a minute$`, 3, throttleBase / 2,
 			func(t *testing.T, err error) {
 				var ae *AWSError
@@ -67,13 +68,13 @@ func TestDescribeFaults(t *testing.T) {
 					t.Errorf("not a throttled *AWSError: %#v", err)
 				}
 			}},
-		{"truncated", testenv.Fault{Kind: testenv.FaultTruncate},
+		{"truncated", testfake.Fault{Kind: testfake.FaultTruncate},
 			`^` + host + ` cut its answer short on all 3 attempts \(a flaky network, or a proxy in the way\?\)$`, 3, retryBase / 2, nil},
-		{"captive portal", testenv.Fault{Kind: testenv.FaultHTML},
+		{"captive portal", testfake.Fault{Kind: testfake.FaultHTML},
 			`^` + host + ` answered with something that is not an AWS response \(HTTP 200, text/html; a captive portal or a proxy\?\)$`, 1, 0, nil},
-		{"proxy error page", testenv.Fault{Kind: testenv.FaultHTML, Status: 502},
+		{"proxy error page", testfake.Fault{Kind: testfake.FaultHTML, Status: 502},
 			`^` + host + ` answered with something that is not an AWS response \(HTTP 502, text/html; a captive portal or a proxy\?\)$`, 3, retryBase / 2, nil},
-		{"clock 20 minutes slow", testenv.Fault{Kind: testenv.FaultSkew, Skew: 20 * time.Minute},
+		{"clock 20 minutes slow", testfake.Fault{Kind: testfake.FaultSkew, Skew: 20 * time.Minute},
 			`^your clock is 20 minutes off \(slow\); correct it \(e\.g\. timedatectl set-ntp true\)$`, 1, 0,
 			func(t *testing.T, err error) {
 				var ce *ClockSkewError
@@ -81,7 +82,7 @@ func TestDescribeFaults(t *testing.T) {
 					t.Errorf("not a *ClockSkewError of 20 minutes: %#v", err)
 				}
 			}},
-		{"clock 90 minutes fast", testenv.Fault{Kind: testenv.FaultSkew, Skew: -90 * time.Minute},
+		{"clock 90 minutes fast", testfake.Fault{Kind: testfake.FaultSkew, Skew: -90 * time.Minute},
 			`^your clock is 90 minutes off \(fast\); correct it \(e\.g\. timedatectl set-ntp true\)$`, 1, 0, nil},
 	}
 	for _, tt := range tests {
@@ -90,7 +91,7 @@ func TestDescribeFaults(t *testing.T) {
 			defer p.Clear()
 			before := p.Count("GetSessionToken")
 			timeout := timeout
-			if tt.fault.Kind == testenv.FaultHang || tt.fault.Kind == testenv.FaultSlowBody {
+			if tt.fault.Kind == testfake.FaultHang || tt.fault.Kind == testfake.FaultSlowBody {
 				timeout = short
 			}
 			client := NewSTSClient("us-east-1", p.URL, Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: NewSecret("secret")}, timeout)
@@ -106,7 +107,7 @@ func TestDescribeFaults(t *testing.T) {
 			if !regexp.MustCompile(tt.want).MatchString(got.Error()) {
 				t.Errorf("described as\n  %s\nwant\n  %s", got, tt.want)
 			}
-			if tt.fault.Kind == testenv.FaultHang && (took < timeout || took > timeout+time.Second) {
+			if tt.fault.Kind == testfake.FaultHang && (took < timeout || took > timeout+time.Second) {
 				t.Errorf("the call gave up after %s with a %s deadline", took, timeout)
 			}
 			if took > timeout+time.Second {
@@ -224,8 +225,8 @@ func TestFaultRetryPolicy(t *testing.T) {
 // to "needs sign-in", and the refresh token is kept for when the service
 // is back (no new sign-in then).
 func TestFaultSSORefreshTransient(t *testing.T) {
-	idc := testenv.StartSSO(t, testenv.SSOOptions{AccessTokenTTL: 10 * time.Minute, RoleCredentialsTTL: time.Hour})
-	p := testenv.StartFaultProxy(t, idc.URL)
+	idc := testfake.StartSSO(t, testfake.SSOOptions{AccessTokenTTL: 10 * time.Minute, RoleCredentialsTTL: time.Hour})
+	p := testfake.StartFaultProxy(t, idc.URL)
 	cfg, err := awsconfig.Parse("config", []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\n"+
 		"[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Developer\n"))
 	if err != nil {
@@ -253,11 +254,11 @@ func TestFaultSSORefreshTransient(t *testing.T) {
 	later = 6 * time.Minute
 	idc.Advance(later)
 	for _, tt := range []struct {
-		fault testenv.Fault
+		fault testfake.Fault
 		want  string
 	}{
-		{testenv.Fault{Kind: testenv.FaultStatus, Status: 503}, `: AWS had a problem: SSO OIDC answered HTTP 503 to all 3 attempts \(ServiceUnavailableException: `},
-		{testenv.Fault{Kind: testenv.FaultThrottle}, `: AWS throttled the requests: SSO OIDC answered HTTP 429 to all 3 attempts \(TooManyRequestsException: Rate exceeded\); try again in a minute$`},
+		{testfake.Fault{Kind: testfake.FaultStatus, Status: 503}, `: AWS had a problem: SSO OIDC answered HTTP 503 to all 3 attempts \(ServiceUnavailableException: `},
+		{testfake.Fault{Kind: testfake.FaultThrottle}, `: AWS throttled the requests: SSO OIDC answered HTTP 429 to all 3 attempts \(TooManyRequestsException: Rate exceeded\); try again in a minute$`},
 	} {
 		t.Run(tt.fault.Kind.String(), func(t *testing.T) {
 			p.Set("CreateToken", tt.fault)

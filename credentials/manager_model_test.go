@@ -20,7 +20,7 @@ import (
 
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
-	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // A model-based test of the Manager: seeded random sequences of unlocks,
@@ -180,7 +180,7 @@ type model struct {
 	seed uint64
 	rng  *rand.Rand
 	m    *Manager
-	fk   *testenv.FaultKeyring
+	fk   *testfake.FaultKeyring
 	sts  *fakeSTS
 	cfg  modelConfig
 	keys map[string][]byte // the long-term keys as stored at the start
@@ -207,7 +207,7 @@ func (md *model) now() time.Time {
 }
 
 func runModel(t *testing.T, seed uint64, steps int) {
-	md := &model{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), fk: testenv.NewFaultKeyring(nil),
+	md := &model{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), fk: testfake.NewFaultKeyring(nil),
 		clock: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), cfg: modelConfig{long: true}, keys: map[string][]byte{}}
 	md.sts = &fakeSTS{now: md.now}
 	store := keystore.NewWith("fault", md.fk, 0)
@@ -349,10 +349,10 @@ var errModelKeyring = errors.New("the keyring refused")
 func (md *model) keyringBefore(op, key string) error {
 	md.mu.Lock()
 	defer md.mu.Unlock()
-	if testenv.KeyHas(key, "key") && (op == "set" || op == "remove") {
+	if testfake.KeyHas(key, "key") && (op == "set" || op == "remove") {
 		md.violations = append(md.violations, op+" "+key)
 	}
-	cached := testenv.KeyHas(key, "session") || testenv.KeyHas(key, "role")
+	cached := testfake.KeyHas(key, "session") || testfake.KeyHas(key, "role")
 	switch {
 	case md.keyFault == keySetBefore && op == "set" && cached,
 		md.keyFault == keyGet && op == "get" && cached,
@@ -366,7 +366,7 @@ func (md *model) keyringBefore(op, key string) error {
 func (md *model) keyringAfter(op, key string) error {
 	md.mu.Lock()
 	defer md.mu.Unlock()
-	if md.keyFault == keySetAfter && op == "set" && (testenv.KeyHas(key, "session") || testenv.KeyHas(key, "role")) {
+	if md.keyFault == keySetAfter && op == "set" && (testfake.KeyHas(key, "session") || testfake.KeyHas(key, "role")) {
 		return errModelKeyring
 	}
 	return nil

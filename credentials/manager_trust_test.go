@@ -16,7 +16,7 @@ import (
 
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
-	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // The trust guarantees of the Manager (issue 7): each test here failed on
@@ -83,9 +83,9 @@ func (g *gate) hook(ctx context.Context, op string) error {
 }
 
 // newFaultMgr is newMgr on a keyring that fails when the test says so.
-func newFaultMgr(t *testing.T, config string) (*mgrHarness, *testenv.FaultKeyring) {
+func newFaultMgr(t *testing.T, config string) (*mgrHarness, *testfake.FaultKeyring) {
 	t.Helper()
-	fk := testenv.NewFaultKeyring(nil)
+	fk := testfake.NewFaultKeyring(nil)
 	store := keystore.NewWith("fault", fk, 0)
 	mh := newMgr(t, config)
 	mh.store, mh.r.Store, mh.m.c.Store = store, store, store
@@ -362,7 +362,7 @@ func TestCacheWriteFailureKeepsTheCredentials(t *testing.T) {
 		t.Run(fmt.Sprintf("landed=%v", landed), func(t *testing.T) {
 			mh, fk := newFaultMgr(t, "")
 			fail := func(op, key string) error {
-				if op == "set" && testenv.KeyHas(key, "session") {
+				if op == "set" && testfake.KeyHas(key, "session") {
 					return errors.New("the keyring is locked")
 				}
 				return nil
@@ -391,7 +391,7 @@ func TestCacheWriteFailureKeepsTheCredentials(t *testing.T) {
 func TestManagerCacheWriteFailureServes(t *testing.T) {
 	mh, fk := newFaultMgr(t, "")
 	fk.SetHooks(func(op, key string) error {
-		if op == "set" && testenv.KeyHas(key, "role") {
+		if op == "set" && testfake.KeyHas(key, "role") {
 			return errors.New("the keyring is locked")
 		}
 		return nil
@@ -422,7 +422,7 @@ func TestManagerSSOTokenWriteFailureServes(t *testing.T) {
 	logins := 0
 	mh.m.c.SSOLogin = func(context.Context, DeviceAuth) error { logins++; return nil }
 	fk.SetHooks(func(op, key string) error {
-		if op == "set" && testenv.KeyHas(key, "sso-token") {
+		if op == "set" && testfake.KeyHas(key, "sso-token") {
 			return errors.New("the keyring is locked")
 		}
 		return nil
@@ -452,7 +452,7 @@ func TestManagerInteractiveNotAnsweredBySilentRenewal(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	fk.SetHooks(func(op, key string) error {
-		if op == "get" && testenv.KeyHas(key, "session") {
+		if op == "get" && testfake.KeyHas(key, "session") {
 			once.Do(func() { close(entered); <-release })
 		}
 		return nil

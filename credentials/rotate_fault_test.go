@@ -18,6 +18,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/credentials/keystore"
 	"github.com/awstray/awstray/internal/testenv"
+	"github.com/awstray/awstray/internal/testfake"
 )
 
 // backupPrefix is the raw key of the backup item Rotate keeps of the old
@@ -28,7 +29,7 @@ const backupPrefix = "v1/key-backup/"
 // for profile "bob" in a store over a FaultKeyring.
 type rotEnv struct {
 	motoURL, user string
-	fk            *testenv.FaultKeyring
+	fk            *testfake.FaultKeyring
 	store         *keystore.Store
 	r             *Resolver
 }
@@ -56,7 +57,7 @@ func newRotEnv(t *testing.T, motoURL, user string, key [2]string, timeout time.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rotEnv{motoURL: motoURL, user: user, fk: testenv.NewFaultKeyring(nil)}
+	e := &rotEnv{motoURL: motoURL, user: user, fk: testfake.NewFaultKeyring(nil)}
 	e.store = keystore.NewWith("fault", e.fk, timeout)
 	e.r = &Resolver{
 		Config:  cfg,
@@ -170,7 +171,7 @@ func TestRotateKeyringFaults(t *testing.T) {
 	motoURL, keys := startEnforcingMoto(t, users...)
 	ctx := context.Background()
 	const storeTimeout = time.Second
-	isKey := func(op, key string) bool { return op == "set" && testenv.KeyHas(key, "key") }
+	isKey := func(op, key string) bool { return op == "set" && testfake.KeyHas(key, "key") }
 
 	t.Run("the keyring fails after the new key landed", func(t *testing.T) {
 		e := newRotEnv(t, motoURL, "fails-after-write", keys["fails-after-write"], storeTimeout)
@@ -271,7 +272,7 @@ func TestRotateKeyringFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.fk.SetHooks(func(op, key string) error {
-			if op == "remove" && testenv.KeyHas(key, "session") {
+			if op == "remove" && testfake.KeyHas(key, "session") {
 				return errors.New("permission denied")
 			}
 			return nil

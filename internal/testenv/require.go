@@ -1,7 +1,12 @@
 // Package testenv starts the real components that integration tests run
-// against (moto_server, a D-Bus session with GNOME Keyring, pass) and decides
-// what happens when one is missing: a skip on a developer's machine, a
-// failure in CI.
+// against (moto_server, a private D-Bus session bus, GNOME Keyring, pass,
+// Xvfb, a tmpfs) and decides what happens when one is missing: a skip on a
+// developer's machine, a failure in CI. It also holds the peers a desktop
+// session puts on that bus (a notification server that records, a panel's
+// StatusNotifierWatcher, logind) and the clients that read the tray as a
+// panel does. Test doubles of the network and the keyring (the SSO and
+// federation fakes, the proxies in front of moto, the fault keyring) live
+// in internal/testfake.
 package testenv
 
 import (

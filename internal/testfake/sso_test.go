@@ -1,4 +1,4 @@
-package testenv
+package testfake
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/awstray/awstray/internal/testenv"
 )
 
 // The SSO fake is driven by the SDK's own clients, so that what passes
@@ -430,7 +432,7 @@ func TestSSOConcurrent(t *testing.T) {
 // TestSSOWithMoto: role credentials come from moto's AssumeRole and work
 // against moto.
 func TestSSOWithMoto(t *testing.T) {
-	m := StartMoto(t)
+	m := testenv.StartMoto(t)
 	s := StartSSO(t, SSOOptions{MotoURL: m.URL, RoleCredentialsTTL: 5 * time.Minute, UserName: "alice@example.com"})
 	_, tok := signIn(t, s, oidcClient(s))
 	out, err := portalClient(s).GetRoleCredentials(context.Background(), &sso.GetRoleCredentialsInput{

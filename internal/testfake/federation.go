@@ -1,4 +1,4 @@
-package testenv
+package testfake
 
 import (
 	"crypto/rand"

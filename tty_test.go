@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/awstray/awstray/internal/testenv"
 )
@@ -23,6 +24,16 @@ import (
 // showed.
 func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (string, error) {
 	t.Helper()
+	screen, _, err := ptyRunEcho(t, env, answers, args...)
+	return screen, err
+}
+
+// ptyRunEcho is ptyRun that also says, for each prompt, whether the
+// terminal echoed input when the prompt reached the screen: the reader
+// looks at the terminal's flags (through the master, which shares them on
+// Linux) right after each read, before the answer is typed.
+func ptyRunEcho(t *testing.T, env []string, answers [][2]string, args ...string) (string, []bool, error) {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = env
 	f, err := pty.Start(cmd)
@@ -31,8 +42,11 @@ func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (st
 	}
 	defer f.Close()
 	var (
-		mu     sync.Mutex
+		mu     sync.Mutex // guards screen and echoAt
 		screen bytes.Buffer
+		// echoAt[i]: whether echo was on just after the read that brought
+		// the screen to its first i bytes.
+		echoAt []bool
 	)
 	// drained is closed when the reader has read everything: on Linux a
 	// pty's master reads EIO once every process holding the terminal is gone.
@@ -42,8 +56,15 @@ func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (st
 		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)
+			echo := true
+			if st, terr := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); terr == nil {
+				echo = st.Lflag&unix.ECHO != 0
+			}
 			mu.Lock()
 			screen.Write(buf[:n])
+			for range n {
+				echoAt = append(echoAt, echo)
+			}
 			mu.Unlock()
 			if err != nil {
 				return
@@ -52,12 +73,16 @@ func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (st
 	}()
 	seen := func() string { mu.Lock(); defer mu.Unlock(); return screen.String() }
 	offset := 0
+	var echoed []bool
 	for _, a := range answers {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			s := seen()
 			if i := strings.Index(s[offset:], a[0]); i >= 0 {
 				offset += i + len(a[0])
+				mu.Lock()
+				echoed = append(echoed, echoAt[offset-1])
+				mu.Unlock()
 				break
 			}
 			if time.Now().After(deadline) {
@@ -75,7 +100,7 @@ func ptyRun(t *testing.T, env []string, answers [][2]string, args ...string) (st
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the terminal did not reach its end after awstray exited; it shows:\n%s", seen())
 	}
-	return seen(), err
+	return seen(), echoed, err
 }
 
 // TestTerminalPrompts: on a terminal, add asks for the key with the secret
@@ -90,9 +115,15 @@ func TestTerminalPrompts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.home, ".aws", "config"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	screen, err := ptyRun(t, s.env, [][2]string{{"Access Key ID: ", testKeyID}, {"Secret Access Key: ", testSecret}}, "add", "dev")
+	screen, echoed, err := ptyRunEcho(t, s.env, [][2]string{{"Access Key ID: ", testKeyID}, {"Secret Access Key: ", testSecret}}, "add", "dev")
 	if err != nil {
 		t.Fatalf("add: %v\n%s", err, screen)
+	}
+	// Echo is off before the secret's prompt shows: a key pasted the moment
+	// it shows does not reach the screen (it did, now and then, when echo
+	// went off only after the prompt).
+	if !echoed[0] || echoed[1] {
+		t.Errorf("echo when the prompts showed: key ID %v (want on), secret %v (want off)", echoed[0], echoed[1])
 	}
 	if !strings.Contains(screen, testKeyID) {
 		t.Errorf("the access key ID should echo as typed:\n%s", screen)
@@ -105,9 +136,12 @@ func TestTerminalPrompts(t *testing.T) {
 	}
 
 	const code = "918273"
-	screen, err = ptyRun(t, s.env, [][2]string{{"MFA code for dev (arn:aws:iam::123456789012:mfa/dev): ", code}}, "exec", "dev", "--", "sh", "-c", "echo session=${AWS_SESSION_TOKEN:+yes}")
+	screen, echoed, err = ptyRunEcho(t, s.env, [][2]string{{"MFA code for dev (arn:aws:iam::123456789012:mfa/dev): ", code}}, "exec", "dev", "--", "sh", "-c", "echo session=${AWS_SESSION_TOKEN:+yes}")
 	if err != nil {
 		t.Fatalf("exec: %v\n%s", err, screen)
+	}
+	if echoed[0] {
+		t.Errorf("echo was on when the MFA prompt showed")
 	}
 	if strings.Contains(screen, code) {
 		t.Errorf("the MFA code was echoed:\n%s", screen)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -23,7 +24,19 @@ type Terminal interface {
 	Close() error
 }
 
-type ttyFile struct{ f *os.File }
+type ttyFile struct {
+	f *os.File
+	// w gets what is shown (the prompts); nil: f. Tests look at the
+	// terminal's state at the moment a prompt is written.
+	w io.Writer
+}
+
+func (t *ttyFile) out() io.Writer {
+	if t.w != nil {
+		return t.w
+	}
+	return t.f
+}
 
 func openTTY() (Terminal, error) {
 	name := "/dev/tty"
@@ -42,9 +55,12 @@ func openTTY() (Terminal, error) {
 }
 
 func (t *ttyFile) ReadSecret(prompt string) (string, error) {
-	fmt.Fprint(t.f, prompt)
-	b, err := term.ReadPassword(int(t.f.Fd()))
-	fmt.Fprintln(t.f)
+	fd := int(t.f.Fd())
+	restore := echoOff(fd)
+	fmt.Fprint(t.out(), prompt)
+	b, err := term.ReadPassword(fd)
+	restore()
+	fmt.Fprintln(t.out())
 	if err != nil {
 		return "", fmt.Errorf("reading from the terminal: %w", err)
 	}
@@ -52,7 +68,7 @@ func (t *ttyFile) ReadSecret(prompt string) (string, error) {
 }
 
 func (t *ttyFile) ReadLine(prompt string) (string, error) {
-	fmt.Fprint(t.f, prompt)
+	fmt.Fprint(t.out(), prompt)
 	line, err := bufio.NewReader(t.f).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("reading from the terminal: %w", err)

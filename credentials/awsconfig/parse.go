@@ -198,31 +198,30 @@ func (p *parser) parse() error {
 	p.slab = make([]Profile, 0, cap(p.cfg.Profiles))
 	p.defIdx = -1
 	for tz.Next() {
-		tok := &tz.tok
-		switch tok.Kind {
+		switch tz.kind {
 		case TokenSection:
-			if err := p.header(tok.Name, tok.Line); err != nil {
+			if err := p.header(tz.section, tz.line); err != nil {
 				return err
 			}
 		case TokenKey:
 			if p.raw != nil {
-				p.raw[tok.Name] = tok.Value
-				p.set(tok.Name, tok.Value)
+				p.raw[tz.key] = tz.value
+				p.set(tz.key, tz.value)
 			}
 		case TokenSubKey:
 			if p.svc != nil {
-				m := p.svc.Settings[tok.Name]
+				m := p.svc.Settings[tz.key]
 				if m == nil {
 					m = make(map[string]string, 2)
-					p.svc.Settings[tok.Name] = m
+					p.svc.Settings[tz.key] = m
 				}
-				m[tok.SubName] = tok.SubValue
+				m[tz.subName] = tz.subValue
 			}
 			fallthrough
 		case TokenContinuation:
 			if p.prof != nil || p.sso != nil {
-				p.raw[tok.Name] = tok.Value
-				p.set(tok.Name, tok.Value)
+				p.raw[tz.key] = tz.value
+				p.set(tz.key, tz.value)
 			}
 		}
 	}

@@ -69,9 +69,18 @@ type Tokenizer struct {
 	path string
 	src  string
 	pos  int // offset in src of the next line
-	line int
-	tok  Token
 	err  error
+
+	// The current line. Its name and value are the fields below (section,
+	// key and value, subName and subValue): a line writes only what it
+	// changes, which keeps the parse's pointer writes, and so its GC write
+	// barriers, down.
+	kind       TokenKind
+	line       int
+	start, end int
+
+	section           string // the current section's name
+	subName, subValue string // the current sub-key line's
 
 	bad    int // first line with a NUL or bytes that are not UTF-8, 0 if none
 	badMsg string
@@ -79,7 +88,6 @@ type Tokenizer struct {
 	inSection bool
 	keys      []string            // keys of the current section, for duplicates
 	keySet    map[string]struct{} // keys again, once the section has many
-	keyBuf    [keySetFrom]string  // keys' first array: no allocation for short sections
 
 	// The current key, which deeper-indented lines continue; "" when none.
 	key       string
@@ -102,8 +110,7 @@ func NewTokenizer(path string, data []byte) *Tokenizer {
 
 // init readies t to read src; the parser keeps its Tokenizer by value.
 func (t *Tokenizer) init(path, src string) {
-	*t = Tokenizer{path: path, src: src}
-	t.keys = t.keyBuf[:0]
+	*t = Tokenizer{path: path, src: src, keys: make([]string, 0, keySetFrom)}
 	if strings.HasPrefix(src, "\ufeff") {
 		t.pos = len("\ufeff")
 	}
@@ -125,7 +132,7 @@ func (t *Tokenizer) Next() bool {
 	} else {
 		t.pos = len(t.src)
 	}
-	t.tok = Token{Line: t.line, Start: start, End: t.pos}
+	t.start, t.end = start, t.pos
 	if t.line == t.bad {
 		return t.fail(t.badMsg)
 	}
@@ -136,12 +143,12 @@ func (t *Tokenizer) Next() bool {
 	text := trimSpace(line[indent:])
 	switch {
 	case text == "":
-		t.tok.Kind = TokenBlank
+		t.kind = TokenBlank
 		if t.key != "" {
 			t.blanks++
 		}
 	case text[0] == '#' || text[0] == ';':
-		t.tok.Kind = TokenComment
+		t.kind = TokenComment
 	case t.key != "" && indent > t.keyIndent:
 		return t.continuation(text)
 	default:
@@ -156,7 +163,19 @@ func (t *Tokenizer) Next() bool {
 }
 
 // Token returns the line Next read.
-func (t *Tokenizer) Token() Token { return t.tok }
+func (t *Tokenizer) Token() Token {
+	tok := Token{Kind: t.kind, Line: t.line, Start: t.start, End: t.end}
+	switch t.kind {
+	case TokenSection:
+		tok.Name = t.section
+	case TokenSubKey:
+		tok.SubName, tok.SubValue = t.subName, t.subValue
+		fallthrough
+	case TokenKey, TokenContinuation:
+		tok.Name, tok.Value = t.key, t.value
+	}
+	return tok
+}
 
 // Err returns the error that stopped Next, or nil.
 func (t *Tokenizer) Err() error { return t.err }
@@ -185,7 +204,7 @@ func (t *Tokenizer) header(text string) bool {
 	if name == "" {
 		return t.fail("empty section name")
 	}
-	t.tok.Kind, t.tok.Name = TokenSection, name
+	t.kind, t.section = TokenSection, name
 	t.inSection = true
 	t.keys, t.keySet = t.keys[:0], nil
 	return true
@@ -216,7 +235,7 @@ func (t *Tokenizer) keyLine(text string, indent int, hadKey bool) bool {
 	}
 	val := trimSpace(text[d+1:])
 	t.key, t.value, t.keyIndent, t.nested, t.blanks = key, val, indent, val == "", 0
-	t.tok.Kind, t.tok.Name, t.tok.Value = TokenKey, key, val
+	t.kind = TokenKey
 	return true
 }
 
@@ -247,7 +266,7 @@ func (t *Tokenizer) seenKey(key string) bool {
 
 // continuation reads a line indented under the current key.
 func (t *Tokenizer) continuation(text string) bool {
-	t.tok.Kind = TokenContinuation
+	t.kind = TokenContinuation
 	if t.nested {
 		eq := strings.IndexByte(text, '=')
 		if eq < 0 {
@@ -257,7 +276,7 @@ func (t *Tokenizer) continuation(text string) bool {
 		if k == "" {
 			return t.fail(`empty key before "=" in a nested block`)
 		}
-		t.tok.Kind, t.tok.SubName, t.tok.SubValue = TokenSubKey, k, trimSpace(text[eq+1:])
+		t.kind, t.subName, t.subValue = TokenSubKey, k, trimSpace(text[eq+1:])
 	}
 	if t.blanks == 0 {
 		t.value = t.value + "\n" + text
@@ -265,6 +284,5 @@ func (t *Tokenizer) continuation(text string) bool {
 		t.value = t.value + strings.Repeat("\n", t.blanks+1) + text
 		t.blanks = 0
 	}
-	t.tok.Name, t.tok.Value = t.key, t.value
 	return true
 }

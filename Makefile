@@ -41,7 +41,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzServeConn$$' -fuzztime=$(FUZZTIME) ./agent
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./agent/ecs
 	$(GO) test -run='^$$' -fuzz='^FuzzRawRequest$$' -fuzztime=$(FUZZTIME) ./agent/ecs
-	$(GO) test -run='^$$' -fuzz='^FuzzParseCredentialsFile$$' -fuzztime=$(FUZZTIME) ./credentials/importer
+	$(GO) test -run='^$$' -fuzz='^FuzzCredentialsFile$$' -fuzztime=$(FUZZTIME) ./credentials/importer
 
 ## bench: runs the benchmarks and writes docs/benchmarks.md (machine, CPU,
 ## Go version, commit, date, run counts, medians) with scripts/bench.sh.

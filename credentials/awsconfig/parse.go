@@ -1,6 +1,7 @@
 package awsconfig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -84,20 +85,18 @@ func newConfig(path string, sections int) *Config {
 	}
 }
 
-// Parse reads a config file's content the way the AWS CLI does (Python's
-// RawConfigParser): whole-line comments only, the first "=" or ":" splits a
-// key from its value, keys are case-insensitive, indented lines continue a
-// value. path is used in messages only. Values are checked later, when a
-// profile is used, so one bad profile does not hide the others.
+// Parse reads a config file's content the way the AWS CLI does (see
+// Tokenizer for the rules of the format). path is used in messages only.
+// Values are checked later, when a profile is used, so one bad profile
+// does not hide the others.
 func Parse(path string, data []byte) (*Config, error) {
-	src := string(data)
-	src = strings.TrimPrefix(src, "\ufeff")
 	p := parser{
 		path: path,
 		// Room for every profile, so the slices are made once.
-		cfg: newConfig(path, strings.Count(src, "[profile")+1),
+		cfg: newConfig(path, bytes.Count(data, []byte("[profile"))+1),
 	}
-	if err := p.parse(src); err != nil {
+	p.tz.init(path, string(data))
+	if err := p.parse(); err != nil {
 		return nil, err
 	}
 	p.cfg.mergeIncludes()
@@ -132,32 +131,23 @@ func (id sectionID) String() string {
 	return id.name
 }
 
+// parser turns the Tokenizer's lines into a Config.
 type parser struct {
 	path string
 	cfg  *Config
-	line int
+	tz   Tokenizer
 
 	seen map[sectionID]int // header line of each section read so far
 	slab []Profile         // profiles are cut from it: one allocation for most
 
-	// The current section. raw holds its keys, for duplicates; for a
-	// profile it is the profile's Raw.
+	// The current section. raw holds its keys: the profile's or the
+	// sso-session's Raw; nil for a section whose keys are not kept.
 	kind   sectionKind
 	prof   *Profile
 	sso    *SSOSession
 	svc    *Services
 	raw    map[string]string
 	defIdx int // index in cfg.Profiles of "default", -1 when none yet
-
-	// The current key, which indented lines continue.
-	key       string
-	keyIndent int
-	nested    bool // the key's first value was empty: a "k = v" block follows
-	blanks    int  // blank lines seen since the key's last line
-}
-
-func (p *parser) fail(msg string) error {
-	return &SyntaxError{Path: p.path, Line: p.line, Msg: msg}
 }
 
 func isSpace(c byte) bool {
@@ -202,68 +192,45 @@ func badLine(src string) (int, string) {
 	}
 }
 
-func (p *parser) parse(src string) error {
-	bad, badMsg := badLine(src)
+func (p *parser) parse() error {
+	tz := &p.tz
 	p.seen = make(map[sectionID]int, cap(p.cfg.Profiles))
 	p.slab = make([]Profile, 0, cap(p.cfg.Profiles))
 	p.defIdx = -1
-	for p.line = 1; len(src) > 0; p.line++ {
-		var line string
-		if i := strings.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			line, src = src, ""
-		}
-		if p.line == bad {
-			return p.fail(badMsg)
-		}
-		indent := 0
-		for indent < len(line) && isSpace(line[indent]) {
-			indent++
-		}
-		text := trimSpace(line[indent:])
-		if text == "" {
-			if p.key != "" {
-				p.blanks++
-			}
-			continue
-		}
-		if text[0] == '#' || text[0] == ';' {
-			continue
-		}
-		if p.key != "" && indent > p.keyIndent {
-			if err := p.continuation(text); err != nil {
+	for tz.Next() {
+		switch tz.kind {
+		case TokenSection:
+			if err := p.header(tz.section, tz.line); err != nil {
 				return err
 			}
-			continue
-		}
-		hadKey := p.key != ""
-		p.key = ""
-		if text[0] == '[' {
-			if err := p.header(text); err != nil {
-				return err
+		case TokenKey:
+			if p.raw != nil {
+				p.raw[tz.key] = tz.value
+				p.set(tz.key, tz.value)
 			}
-			continue
-		}
-		if err := p.keyLine(text, indent, hadKey); err != nil {
-			return err
+		case TokenSubKey:
+			if p.svc != nil {
+				m := p.svc.Settings[tz.key]
+				if m == nil {
+					m = make(map[string]string, 2)
+					p.svc.Settings[tz.key] = m
+				}
+				m[tz.subName] = tz.subValue
+			}
+			fallthrough
+		case TokenContinuation:
+			if p.prof != nil || p.sso != nil {
+				p.raw[tz.key] = tz.value
+				p.set(tz.key, tz.value)
+			}
 		}
 	}
-	return nil
+	return tz.Err()
 }
 
-func (p *parser) header(text string) error {
-	end := strings.IndexByte(text, ']')
-	if end < 0 {
-		return p.fail(`unterminated section header (no "]")`)
-	}
-	if after := trimSpace(text[end+1:]); after != "" && after[0] != '#' && after[0] != ';' {
-		return p.fail(`text after "]" of a section header`)
-	}
-	h := trimSpace(text[1:end])
-	if h == "" {
-		return p.fail("empty section name")
-	}
+// header starts the section named h (trimmed, not empty), whose header is
+// on line.
+func (p *parser) header(h string, line int) error {
 	id := sectionID{kind: secOther, name: h}
 	if h == "default" {
 		id.kind = secDefaultHeader
@@ -285,18 +252,18 @@ func (p *parser) header(text string) error {
 		}
 		if id.kind != secOther {
 			if rest == "" {
-				return p.fail("empty " + word + " name")
+				return p.tz.Fail("empty " + word + " name")
 			}
 			if hasSpace(rest) {
-				return p.fail(word + " name " + strconv.Quote(rest) + " has whitespace in it")
+				return p.tz.Fail(word + " name " + strconv.Quote(rest) + " has whitespace in it")
 			}
 			id.name = rest
 		}
 	}
 	if first, ok := p.seen[id]; ok {
-		return p.fail("duplicate section " + strconv.Quote(id.String()) + " (first on line " + strconv.Itoa(first) + ")")
+		return p.tz.Fail("duplicate section " + strconv.Quote(id.String()) + " (first on line " + strconv.Itoa(first) + ")")
 	}
-	p.seen[id] = p.line
+	p.seen[id] = line
 
 	p.kind, p.prof, p.sso, p.svc = id.kind, nil, nil, nil
 	switch id.kind {
@@ -307,7 +274,7 @@ func (p *parser) header(text string) error {
 			name = "default"
 		}
 		p.prof = p.newProfile()
-		p.prof.Name, p.prof.Line = name, p.line
+		p.prof.Name, p.prof.Line = name, line
 		p.raw = p.prof.Raw
 		if name != "default" {
 			p.cfg.Profiles = append(p.cfg.Profiles, p.prof)
@@ -324,21 +291,20 @@ func (p *parser) header(text string) error {
 			p.cfg.Profiles[p.defIdx] = p.prof
 		}
 	case secSSOSession:
-		p.sso = &SSOSession{Name: id.name, Line: p.line, Raw: make(map[string]string, 4)}
+		p.sso = &SSOSession{Name: id.name, Line: line, Raw: make(map[string]string, 4)}
 		p.raw = p.sso.Raw
 		p.cfg.SSOSessions[id.name] = p.sso
 	case secServices:
-		p.svc = &Services{Name: id.name, Line: p.line, Settings: map[string]map[string]string{}}
-		p.raw = map[string]string{}
+		p.svc = &Services{Name: id.name, Line: line, Settings: map[string]map[string]string{}}
+		p.raw = nil
 		p.cfg.Services[id.name] = p.svc
 	default:
-		p.raw = map[string]string{}
+		p.raw = nil
 	}
 	return nil
 }
 
-// keyLine reads a "key = value" line; hadKey tells whether a key came
-// before it in the section, which an indented line could have continued.
+// newProfile cuts a Profile from the slab.
 func (p *parser) newProfile() *Profile {
 	if len(p.slab) == cap(p.slab) {
 		p.slab = make([]Profile, 0, max(8, cap(p.slab)))
@@ -347,67 +313,6 @@ func (p *parser) newProfile() *Profile {
 	prof := &p.slab[len(p.slab)-1]
 	prof.Raw = make(map[string]string, 8)
 	return prof
-}
-
-func (p *parser) keyLine(text string, indent int, hadKey bool) error {
-	d := 0
-	for d < len(text) && text[d] != '=' && text[d] != ':' {
-		d++
-	}
-	if d == len(text) {
-		if indent > 0 && !hadKey {
-			return p.fail("continuation line with no key before it")
-		}
-		return p.fail(`line has no "=" or ":"`)
-	}
-	if p.kind == secNone {
-		return p.fail("key outside any section")
-	}
-	key := strings.ToLower(trimSpace(text[:d]))
-	if key == "" {
-		return p.fail(`empty key before "` + text[d:d+1] + `"`)
-	}
-	if _, dup := p.raw[key]; dup {
-		return p.fail("duplicate key " + strconv.Quote(key))
-	}
-	val := trimSpace(text[d+1:])
-	p.raw[key] = val
-	p.key, p.keyIndent, p.nested, p.blanks = key, indent, val == "", 0
-	p.set(key, val)
-	return nil
-}
-
-// continuation handles a line indented under a key: more of its value, or
-// one "k = v" line of a nested block when the key's own value was empty.
-func (p *parser) continuation(text string) error {
-	if p.nested {
-		eq := strings.IndexByte(text, '=')
-		if eq < 0 {
-			return p.fail(`line in a nested block has no "="`)
-		}
-		k := strings.ToLower(trimSpace(text[:eq]))
-		if k == "" {
-			return p.fail(`empty key before "=" in a nested block`)
-		}
-		if p.svc != nil {
-			m := p.svc.Settings[p.key]
-			if m == nil {
-				m = make(map[string]string, 2)
-				p.svc.Settings[p.key] = m
-			}
-			m[k] = trimSpace(text[eq+1:])
-		}
-	}
-	if p.prof == nil && p.sso == nil {
-		return nil
-	}
-	// The value is the lines joined with "\n", blank ones kept inside, as
-	// Python's configparser joins them.
-	v := p.raw[p.key] + strings.Repeat("\n", p.blanks+1) + text
-	p.blanks = 0
-	p.raw[p.key] = v
-	p.set(p.key, v)
-	return nil
 }
 
 func (p *parser) set(key, val string) {

@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/awstray/awstray/credentials"
+	"github.com/awstray/awstray/credentials/awsconfig"
 
 	"github.com/awstray/awstray/internal/atomicfile"
 )
@@ -56,10 +57,7 @@ type CredentialsFile struct {
 type credSection struct {
 	name string
 	line int
-	// keys maps a lower-cased key to its lines; more than one entry means
-	// the key is given twice.
-	keys map[string][]*credKey
-	dup  bool // the section's name appears again in the file
+	keys map[string]*credKey // by lower-cased key
 }
 
 // credKey is one "key = value" line and its continuation lines.
@@ -68,82 +66,37 @@ type credKey struct {
 	start, end int // byte span in data, line endings included
 }
 
-// ParseCredentialsFile reads a credentials file the way the AWS CLI does
-// (Python's RawConfigParser): [name] sections, whole-line comments starting
-// with # or ;, the first "=" or ":" splits a key from its value, keys are
-// case-insensitive, values are taken whole, indented lines continue a value.
+// ParseCredentialsFile reads a credentials file the way the AWS CLI does,
+// with awsconfig's Tokenizer: the same rules as the config file (comments,
+// continuation lines, nested blocks, a key or a section given twice is an
+// error), except that a section's name is the profile's name as written:
+// "[profile x]" here is a profile named "profile x", as botocore reads it.
 // path is used in messages only; messages never quote the file's content.
 func ParseCredentialsFile(path string, data []byte) (*CredentialsFile, error) {
 	f := &CredentialsFile{path: path, data: data}
 	seen := map[string]*credSection{}
 	var cur *credSection
-	var last *credKey // the key an indented line would continue
-	off := 0
-	if bytes.HasPrefix(data, []byte("\ufeff")) {
-		off = 3
-	}
-	for n := 1; off < len(data); n++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += off + 1
-		}
-		raw := data[off:end]
-		start := off
-		off = end
-		fail := func(msg string) error {
-			return fmt.Errorf("%s:%d: %s", path, n, msg)
-		}
-		if !utf8.Valid(raw) {
-			return nil, fail("not valid UTF-8")
-		}
-		if bytes.IndexByte(raw, 0) >= 0 {
-			return nil, fail("NUL byte")
-		}
-		text := strings.TrimRight(string(raw), "\r\n")
-		trimmed := strings.TrimSpace(text)
-		indented := len(text) > 0 && (text[0] == ' ' || text[0] == '\t')
-		switch {
-		case trimmed == "":
-			last = nil
-			continue
-		case trimmed[0] == '#' || trimmed[0] == ';':
-			continue
-		case indented && last != nil:
-			last.value = strings.TrimSpace(last.value + "\n" + trimmed)
-			last.end = end
-			continue
-		case trimmed[0] == '[':
-			if !strings.HasSuffix(trimmed, "]") {
-				return nil, fail(`section header without "]"`)
+	var last *credKey // the key continuation lines belong to
+	tz := awsconfig.NewTokenizer(path, data)
+	for tz.Next() {
+		tok := tz.Token()
+		switch tok.Kind {
+		case awsconfig.TokenSection:
+			if prev := seen[tok.Name]; prev != nil {
+				return nil, tz.Fail("duplicate section " + strconv.Quote(tok.Name) + " (first on line " + strconv.Itoa(prev.line) + ")")
 			}
-			name := strings.TrimSpace(trimmed[1 : len(trimmed)-1])
-			if name == "" {
-				return nil, fail("empty section name")
-			}
-			cur = &credSection{name: name, line: n, keys: map[string][]*credKey{}}
-			if prev := seen[name]; prev != nil {
-				prev.dup, cur.dup = true, true
-			}
-			seen[name] = cur
+			cur = &credSection{name: tok.Name, line: tok.Line, keys: map[string]*credKey{}}
+			seen[tok.Name] = cur
 			f.sections = append(f.sections, cur)
-			last = nil
-			continue
+		case awsconfig.TokenKey:
+			last = &credKey{value: tok.Value, start: tok.Start, end: tok.End}
+			cur.keys[tok.Name] = last
+		case awsconfig.TokenContinuation, awsconfig.TokenSubKey:
+			last.value, last.end = tok.Value, tok.End
 		}
-		d := strings.IndexAny(trimmed, "=:")
-		if d < 0 {
-			return nil, fail(`line has no "=" or ":"`)
-		}
-		if cur == nil {
-			return nil, fail("key outside any section")
-		}
-		key := strings.ToLower(strings.TrimSpace(trimmed[:d]))
-		if key == "" {
-			return nil, fail(`empty key before "` + trimmed[d:d+1] + `"`)
-		}
-		last = &credKey{value: strings.TrimSpace(trimmed[d+1:]), start: start, end: end}
-		cur.keys[key] = append(cur.keys[key], last)
+	}
+	if err := tz.Err(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -151,16 +104,11 @@ func ParseCredentialsFile(path string, data []byte) (*CredentialsFile, error) {
 // Path is the file's path, as given to ParseCredentialsFile.
 func (f *CredentialsFile) Path() string { return f.path }
 
-// Keys returns one Key per section, in file order (a name given twice, once,
-// at its first section). A section that cannot be imported has Skip set.
+// Keys returns one Key per section, in file order. A section that cannot
+// be imported has Skip set.
 func (f *CredentialsFile) Keys() []Key {
-	var out []Key
-	done := map[string]bool{}
+	out := make([]Key, 0, len(f.sections))
 	for _, s := range f.sections {
-		if done[s.name] {
-			continue
-		}
-		done[s.name] = true
 		out = append(out, s.key())
 	}
 	return out
@@ -170,28 +118,25 @@ func (s *credSection) key() Key {
 	k := Key{Profile: s.name}
 	id, secret, token := s.keys[keyAccessKeyID], s.keys[keySecretKey], s.keys[keySessionToken]
 	switch {
-	case s.dup:
-		k.Skip = "the section appears more than once in the file"
-	case len(id) > 1 || len(secret) > 1 || len(token) > 1:
-		k.Skip = "the section gives a key more than once"
-	case len(token) == 1:
+	case token != nil:
 		k.Skip = "it holds temporary credentials (aws_session_token); only long-term keys are imported"
-	case len(id) == 0 && len(secret) == 0:
+	case id == nil && secret == nil:
 		k.Skip = "the section holds no access key"
-	case len(id) == 0:
+	case id == nil:
 		k.Skip = "the section has no aws_access_key_id"
-	case len(secret) == 0:
+	case secret == nil:
 		k.Skip = "the section has no aws_secret_access_key"
 	default:
-		k.AccessKeyID = id[0].value
-		k.Secret = credentials.NewSecret(secret[0].value)
+		k.AccessKeyID = id.value
+		k.Secret = credentials.NewSecret(secret.value)
 	}
 	return k
 }
 
 // Without returns the file's bytes without the aws_access_key_id and
-// aws_secret_access_key lines of the named profiles' sections; every other
-// byte stays as it was. Only sections Keys offers for import (not skipped)
+// aws_secret_access_key lines of the named profiles' sections (each with
+// its continuation lines, and the blank and comment lines among them);
+// every other byte stays as it was. Only sections Keys offers for import (not skipped)
 // lose lines.
 func (f *CredentialsFile) Without(profiles []string) []byte {
 	want := map[string]bool{}
@@ -204,9 +149,8 @@ func (f *CredentialsFile) Without(profiles []string) []byte {
 			continue
 		}
 		for _, name := range []string{keyAccessKeyID, keySecretKey} {
-			for _, k := range s.keys[name] {
-				cut = append(cut, [2]int{k.start, k.end})
-			}
+			k := s.keys[name]
+			cut = append(cut, [2]int{k.start, k.end})
 		}
 	}
 	if len(cut) == 0 {

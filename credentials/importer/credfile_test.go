@@ -2,10 +2,15 @@ package importer
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/awstray/awstray/credentials/awsconfig"
 )
 
 const (
@@ -42,8 +47,9 @@ func TestParseCredentialsFile(t *testing.T) {
 		{"missing id", "[dev]\naws_secret_access_key = " + testSecret + "\n", []string{"dev|||the section has no aws_access_key_id"}},
 		{"no key at all", "[dev]\nregion = us-east-1\n", []string{"dev|||the section holds no access key"}},
 		{"session token", "[tmp]\n" + pair + "aws_session_token = tok\n", []string{"tmp|||it holds temporary credentials (aws_session_token); only long-term keys are imported"}},
-		{"duplicate section", "[dev]\n" + pair + "[other]\n" + pair + "[dev]\nregion = x\n", []string{"dev|||the section appears more than once in the file", "other" + ok}},
-		{"duplicate key", "[dev]\n" + pair + "aws_access_key_id = " + testID + "\n", []string{"dev|||the section gives a key more than once"}},
+		{"profile prefix is part of the name", "[profile dev]\n" + pair, []string{"profile dev" + ok}},
+		{"comment after the header", "[dev] # team\n" + pair, []string{"dev" + ok}},
+		{"indented keys", "[dev]\n  aws_access_key_id = " + testID + "\n  aws_secret_access_key = " + testSecret + "\n", []string{"dev" + ok}},
 		{"empty file", "", nil},
 		{"order kept", "[b]\n" + pair + "[a]\n" + pair, []string{"b" + ok, "a" + ok}},
 	}
@@ -64,10 +70,12 @@ func TestParseCredentialsFileErrors(t *testing.T) {
 	cases := []struct{ name, file, want string }{
 		{"no delimiter", "[dev]\n" + testSecret + "\n", `credentials:2: line has no "=" or ":"`},
 		{"key outside a section", "aws_access_key_id = " + testID + "\n", "credentials:1: key outside any section"},
-		{"unterminated header", "[dev\n", `credentials:1: section header without "]"`},
+		{"unterminated header", "[dev\n", `credentials:1: unterminated section header (no "]")`},
 		{"empty header", "[ ]\n", "credentials:1: empty section name"},
-		{"not UTF-8", "[dev]\nx = \xff\n", "credentials:2: not valid UTF-8"},
-		{"NUL", "[dev]\nx = a\x00b\n", "credentials:2: NUL byte"},
+		{"not UTF-8", "[dev]\nx = \xff\n", "credentials:2: line is not valid UTF-8"},
+		{"NUL", "[dev]\nx = a\x00b\n", "credentials:2: line has a NUL byte"},
+		{"duplicate section", "[dev]\naws_access_key_id = " + testID + "\n[other]\n[ dev ]\n", `credentials:4: duplicate section "dev" (first on line 1)`},
+		{"duplicate key", "[dev]\naws_secret_access_key = " + testSecret + "\nAWS_Secret_Access_Key = " + testSecret + "\n", `credentials:3: duplicate key "aws_secret_access_key"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,10 +122,10 @@ func TestWithout(t *testing.T) {
 			"[tmp]\naws_access_key_id = " + testID + "\naws_secret_access_key = " + testSecret + "\naws_session_token = t\n",
 		},
 		{
-			"duplicate sections untouched",
-			"[dev]\naws_access_key_id = " + testID + "\naws_secret_access_key = " + testSecret + "\n[dev]\n",
+			"continuation lines go with their key",
+			"[dev]\naws_access_key_id = " + testID + "\n\n  # c\n  more\naws_secret_access_key = " + testSecret + "\nregion = x\n  y\n",
 			[]string{"dev"},
-			"[dev]\naws_access_key_id = " + testID + "\naws_secret_access_key = " + testSecret + "\n[dev]\n",
+			"[dev]\nregion = x\n  y\n",
 		},
 		{
 			"nothing named",
@@ -214,14 +222,57 @@ func TestCredentialsFilePath(t *testing.T) {
 	}
 }
 
-func FuzzParseCredentialsFile(f *testing.F) {
+// FuzzCredentialsFile checks that the credentials-file reader and awsconfig
+// read the same text alike (the same error, or the same keys and values in
+// every section both keep), and that Without removes exactly the key lines.
+func FuzzCredentialsFile(f *testing.F) {
 	f.Add([]byte("[dev]\naws_access_key_id = " + testID + "\naws_secret_access_key = " + testSecret + "\n"))
 	f.Add([]byte("\ufeff# c\r\n[a]\r\n x = y\r\n  z\r\n"))
+	f.Add([]byte("[default]\n  aws_access_key_id = " + testID + "\n  aws_secret_access_key = x\n\n\t more\n[profile b] ;c\ns3 =\n  a = b\n"))
+	f.Add([]byte("[default]\nx = 1\n[profile default]\nx = 2\n[profile  a]\n[profile a]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cf, err := ParseCredentialsFile("c", data)
-		if err != nil {
+		cf, ferr := ParseCredentialsFile("c", data)
+		cfg, cerr := awsconfig.Parse("c", data)
+		if ferr != nil {
+			// The credentials file adds no rule of its own but "no section
+			// twice", which the config file has too (by a looser
+			// identity): awsconfig fails there or on an earlier line.
+			var fe, ce *awsconfig.SyntaxError
+			if !errors.As(ferr, &fe) || !errors.As(cerr, &ce) || ce.Line > fe.Line || (ce.Line == fe.Line && ce.Msg != fe.Msg) {
+				t.Fatalf("importer: %v; awsconfig: %v", ferr, cerr)
+			}
 			return
 		}
+		if cerr != nil {
+			// Only the config file's own section rules may fail here.
+			var ce *awsconfig.SyntaxError
+			if !errors.As(cerr, &ce) || !configOnly.MatchString(ce.Msg) {
+				t.Fatalf("awsconfig alone fails: %v", cerr)
+			}
+		} else {
+			vals := cf.values()
+			_, hasProfileDefault := vals["profile default"]
+			for name, v := range vals {
+				prof, ok := strings.CutPrefix(name, "profile ")
+				switch {
+				case name == "default" && !hasProfileDefault:
+					prof = "default"
+				case !ok || strings.TrimSpace(prof) != prof:
+					continue // awsconfig keeps no such profile
+				}
+				if _, ok := v["include_profile"]; ok {
+					continue // awsconfig merges the included keys in
+				}
+				i := slices.IndexFunc(cfg.Profiles, func(p *awsconfig.Profile) bool { return p.Name == prof })
+				if i < 0 {
+					t.Fatalf("section %q: awsconfig has no profile %q", name, prof)
+				}
+				if p := cfg.Profiles[i]; !maps.Equal(p.Raw, v) {
+					t.Fatalf("section %q: importer %q, awsconfig %q", name, v, p.Raw)
+				}
+			}
+		}
+
 		var names []string
 		for _, k := range cf.Keys() {
 			names = append(names, k.Profile)
@@ -237,12 +288,14 @@ func FuzzParseCredentialsFile(f *testing.F) {
 		}
 		for _, k := range again.Keys() {
 			if k.Skip == "" && k.AccessKeyID != "" {
-				for _, n := range names {
-					if n == k.Profile {
-						t.Fatalf("profile %q still has its key", n)
-					}
+				if slices.Contains(names, k.Profile) {
+					t.Fatalf("profile %q still has its key", k.Profile)
 				}
 			}
 		}
 	})
 }
+
+// configOnly are the errors of awsconfig's section rules, which a
+// credentials file does not have.
+var configOnly = regexp.MustCompile(`^(empty (profile|sso-session|services) name|(profile|sso-session|services) name ".*" has whitespace in it|duplicate section ".*" \(first on line \d+\))$`)

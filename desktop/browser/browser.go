@@ -73,6 +73,23 @@ func openURL(ctx context.Context, goos, url string, getenv func(string) string, 
 	return fmt.Errorf("%w (tried %s): %s", ErrNoBrowser, strings.Join(tried, ", "), hint)
 }
 
+// withURL puts u into argv as $BROWSER's convention has it: in place of
+// each %s (%% is a %), or as the last argument when no %s is there. It
+// changes argv in place.
+func withURL(argv []string, u string) []string {
+	substituted := false
+	for i, f := range argv {
+		if strings.Contains(f, "%s") || strings.Contains(f, "%%") {
+			substituted = substituted || strings.Contains(f, "%s")
+			argv[i] = strings.NewReplacer("%s", u, "%%", "%").Replace(f)
+		}
+	}
+	if !substituted {
+		argv = append(argv, u)
+	}
+	return argv
+}
+
 // browserCommands are the argvs OpenURL tries, in order.
 func browserCommands(goos, url string, getenv func(string) string) [][]string {
 	var cmds [][]string
@@ -82,17 +99,7 @@ func browserCommands(goos, url string, getenv func(string) string) [][]string {
 			if len(fields) == 0 {
 				continue
 			}
-			substituted := false
-			for i, f := range fields {
-				if strings.Contains(f, "%s") || strings.Contains(f, "%%") {
-					substituted = substituted || strings.Contains(f, "%s")
-					fields[i] = strings.NewReplacer("%s", url, "%%", "%").Replace(f)
-				}
-			}
-			if !substituted {
-				fields = append(fields, url)
-			}
-			cmds = append(cmds, fields)
+			cmds = append(cmds, withURL(fields, url))
 		}
 	}
 	switch goos {

@@ -126,17 +126,7 @@ func (b *Browser) Argv(profile, u string) []string {
 	case ModeChromiumProfile:
 		return append(argv, "--profile-directory="+ChromiumProfileDir(profile), u)
 	}
-	substituted := false
-	for i, f := range argv {
-		if strings.Contains(f, "%s") || strings.Contains(f, "%%") {
-			substituted = substituted || strings.Contains(f, "%s")
-			argv[i] = strings.NewReplacer("%s", u, "%%", "%").Replace(f)
-		}
-	}
-	if !substituted {
-		argv = append(argv, u)
-	}
-	return argv
+	return withURL(argv, u)
 }
 
 // containerColors and containerIcons are the values the Granted

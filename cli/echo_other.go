@@ -1,7 +1,7 @@
-//go:build !(linux || darwin || freebsd || openbsd || netbsd || dragonfly)
+//go:build !(linux || darwin || freebsd || openbsd || netbsd || dragonfly || windows)
 
 package cli
 
-// echoOff does nothing here: term.ReadPassword turns echo off (on Windows
-// through the console mode) once the prompt is out.
+// echoOff does nothing here: term.ReadPassword turns echo off once the
+// prompt is out.
 func echoOff(int) (restore func()) { return func() {} }

@@ -26,9 +26,12 @@ type Terminal interface {
 
 type ttyFile struct {
 	f *os.File
-	// w gets what is shown (the prompts); nil: f. Tests look at the
-	// terminal's state at the moment a prompt is written.
+	// w gets what is shown (the prompts); nil: f. On Windows it is the
+	// console's screen; tests look at the terminal's state at the moment
+	// a prompt is written.
 	w io.Writer
+	// closeW is w when Close must close it too.
+	closeW io.Closer
 }
 
 func (t *ttyFile) out() io.Writer {
@@ -51,7 +54,18 @@ func openTTY() (Terminal, error) {
 		f.Close()
 		return nil, errors.New("not a terminal")
 	}
-	return &ttyFile{f: f}, nil
+	t := &ttyFile{f: f}
+	if runtime.GOOS == "windows" {
+		// CONIN$ is the console's input: a prompt written there is
+		// not shown. The console's screen is CONOUT$.
+		out, err := os.OpenFile("CONOUT$", os.O_RDWR, 0)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		t.w, t.closeW = out, out
+	}
+	return t, nil
 }
 
 func (t *ttyFile) ReadSecret(prompt string) (string, error) {
@@ -76,7 +90,12 @@ func (t *ttyFile) ReadLine(prompt string) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-func (t *ttyFile) Close() error { return t.f.Close() }
+func (t *ttyFile) Close() error {
+	if t.closeW != nil {
+		t.closeW.Close()
+	}
+	return t.f.Close()
+}
 
 // mfaFunc returns the MFA code source of this run: --mfa-token, then the
 // profile's mfa_process, then a hidden prompt on the terminal.

@@ -7,6 +7,8 @@
 #     Credential Manager's 2560-byte limit among them;
 #   - agent: the agent's tests, on named pipes;
 #   - tray/notify: the notifications' tests, toasts included;
+#   - awstray.exe's console prompts on a real terminal (a pty on the host:
+#     scripts/wine-console-prompt.py);
 #   - the top-level package: the CLI scripts of testdata/windows, the tray
 #     serving the CLI through its named pipe, its menu (Start at login, read
 #     back from the registry), its MFA dialog, the .exe's resources
@@ -83,6 +85,7 @@ go test -c -o "$stage/keystore.test.exe" ./credentials/keystore
 go test -c -o "$stage/agent.test.exe" ./agent
 go test -c -o "$stage/notify.test.exe" ./tray/notify
 go test -c -o "$stage/pkg/awstray.test.exe" .
+go build -o "$stage/awstray.exe" .
 unset CGO_ENABLED GOOS GOARCH
 cp -r testdata/windows "$stage/pkg/testdata/"
 say built
@@ -176,3 +179,12 @@ runtest keystore "$win" "$win/keystore.test.exe" -test.run '^TestWinCred$'
 runtest agent "$win" "$win/agent.test.exe" -test.skip '^TestBadInput$/^last_line_without_newline$'
 runtest notify "$win" "$win/notify.test.exe"
 runtest cli-and-tray "$win/pkg" "$win/pkg/awstray.test.exe" -test.run '^TestWindows'
+t0=$SECONDS
+if python3 scripts/wine-console-prompt.py "$root" "$win/awstray.exe" "${winenv[@]}" >"$stage/console.log" 2>&1; then
+	cat "$stage/console.log"
+	say "console prompts passed in $((SECONDS - t0)) s"
+else
+	cat "$stage/console.log"
+	say "console prompts FAILED after $((SECONDS - t0)) s"
+	exit 1
+fi

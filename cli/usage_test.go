@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestUsageErrors: a missing or unknown subcommand, and a wrong number of
+// arguments, are one "awstray:" line on stderr with a hint and a non-zero
+// exit — never the help on stdout with status 0, which a script would take
+// for success, and never cobra's "accepts at most 1 arg(s)".
+func TestUsageErrors(t *testing.T) {
+	env := map[string]string{"HOME": t.TempDir(), "AWSTRAY_NO_AGENT": "1"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"completion"}, "awstray: completion needs a shell: bash, fish, powershell or zsh (see 'awstray completion --help')"},
+		{[]string{"completion", "tcsh"}, `awstray: unknown completion shell "tcsh" (valid: bash, fish, powershell, zsh) (see 'awstray completion --help')`},
+		{[]string{"completion", "bash", "x"}, "awstray: completion bash takes no arguments, got 1 (see 'awstray completion bash --help')"},
+		{[]string{"setup"}, "awstray: setup needs a subcommand: credential-process or sso (see 'awstray setup --help')"},
+		{[]string{"setup", "bogus"}, `awstray: unknown setup subcommand "bogus" (valid: credential-process, sso) (see 'awstray setup --help')`},
+		{[]string{"setup", "credential-process"}, "awstray: setup credential-process needs a profile name (see 'awstray setup credential-process --help')"},
+		{[]string{"setup", "sso"}, "awstray: setup sso takes 1 argument, got 0 (see 'awstray setup sso --help')"},
+		{[]string{"setup", "sso", "a", "b"}, "awstray: setup sso takes 1 argument, got 2 (see 'awstray setup sso --help')"},
+		{[]string{"clear", "a", "b"}, "awstray: clear takes at most 1 argument, got 2 (see 'awstray clear --help')"},
+		{[]string{"list", "x"}, "awstray: list takes no arguments, got 1 (see 'awstray list --help')"},
+		{[]string{"log", "x"}, "awstray: log takes no arguments, got 1 (see 'awstray log --help')"},
+		{[]string{"bogus"}, `awstray: unknown command "bogus" for "awstray" (see 'awstray --help')`},
+	} {
+		t.Run(strings.Join(tc.args, "_"), func(t *testing.T) {
+			code, stdout, stderr := run(t, env, "", tc.args...)
+			if code == 0 {
+				t.Errorf("exit status 0, want non-zero")
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if stderr != tc.want+"\n" {
+				t.Errorf("stderr = %q\nwant     %q", stderr, tc.want+"\n")
+			}
+		})
+	}
+}
+
+// TestSubcommandsStillRun: the parents' new refusal leaves their
+// subcommands and their help alone.
+func TestSubcommandsStillRun(t *testing.T) {
+	env := map[string]string{"HOME": t.TempDir(), "AWSTRAY_NO_AGENT": "1"}
+	for _, args := range [][]string{{"completion", "bash"}, {"setup", "--help"}, {"completion", "--help"}} {
+		code, stdout, stderr := run(t, env, "", args...)
+		if code != 0 || stdout == "" || stderr != "" {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(stdout), stderr)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/internal/busenv"
 	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/settings"
 )
 
 // credsInput are the flags of every command that gets credentials.
@@ -48,8 +49,19 @@ func (in *credsInput) useAgent(getenv func(string) string) bool {
 }
 
 func (in *credsInput) validate() error {
-	if in.duration != 0 && (in.duration < 15*time.Minute || in.duration > 36*time.Hour) {
-		return fmt.Errorf("--duration %s is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles", in.duration)
+	if in.duration != 0 && (in.duration < settings.MinDuration || in.duration > settings.MaxSessionDuration) {
+		return fmt.Errorf("--duration %s is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles", settings.ShortDuration(in.duration))
+	}
+	return nil
+}
+
+// validateFor checks --duration against what AWS allows p's kind: a role
+// (AssumeRole) 12h at most. A role assumed with temporary credentials gets
+// 1h at most whatever is asked; the chain caps that, as it does for
+// duration_seconds and role_duration.
+func (in *credsInput) validateFor(p *awsconfig.Profile) error {
+	if in.duration > settings.MaxRoleDuration && p.Kind() == awsconfig.KindRole {
+		return fmt.Errorf("--duration %s is out of range for role profile %q: AWS allows 15m to 12h for roles", settings.ShortDuration(in.duration), p.Name)
 	}
 	return nil
 }
@@ -125,6 +137,9 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 	}
 	p, region, err := a.profileRegion(in)
 	if err != nil {
+		return resolved{}, err
+	}
+	if err := in.validateFor(p); err != nil {
 		return resolved{}, err
 	}
 	if fromTray != nil {

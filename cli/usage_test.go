@@ -54,3 +54,36 @@ func TestSubcommandsStillRun(t *testing.T) {
 		}
 	}
 }
+
+// TestDurationByKind: --duration is checked against the profile's kind —
+// a role takes 12h at most (AssumeRole), an IAM user's session 36h — before
+// anything asks AWS.
+func TestDurationByKind(t *testing.T) {
+	env := baseEnv(t, "[profile dev]\nregion = us-east-1\n[profile admin]\nsource_profile = dev\nrole_arn = arn:aws:iam::123456789012:role/admin\n")
+	for _, tc := range []struct {
+		profile, duration string
+		want              string // the error; "" when the duration is fine
+	}{
+		{"admin", "13h", `awstray: --duration 13h is out of range for role profile "admin": AWS allows 15m to 12h for roles`},
+		{"admin", "36h", `awstray: --duration 36h is out of range for role profile "admin": AWS allows 15m to 12h for roles`},
+		{"admin", "10m", "awstray: --duration 10m is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles"},
+		{"dev", "37h", "awstray: --duration 37h is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles"},
+		{"admin", "12h", ""},
+		{"dev", "36h", ""},
+	} {
+		t.Run(tc.profile+"_"+tc.duration, func(t *testing.T) {
+			code, stdout, stderr := run(t, env, "", "export", tc.profile, "--duration", tc.duration)
+			if tc.want != "" {
+				if code == 0 || stdout != "" || stderr != tc.want+"\n" {
+					t.Fatalf("exit %d, stderr %q\nwant the error %q", code, stderr, tc.want)
+				}
+				return
+			}
+			// Accepted: the command goes on to STS, which this test's
+			// endpoint refuses.
+			if code == 0 || strings.Contains(stderr, "--duration") || !strings.Contains(stderr, "127.0.0.1:1") {
+				t.Fatalf("exit %d, stderr %q: want the duration accepted and the STS call to fail", code, stderr)
+			}
+		})
+	}
+}

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/awstray/awstray/internal/usage"
 )
 
 // TestUsageErrors: a missing or unknown subcommand, and a wrong number of
@@ -85,5 +90,36 @@ func TestDurationByKind(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q: want the duration accepted and the STS call to fail", code, stderr)
 			}
 		})
+	}
+}
+
+// TestLogSinceDays: log --since takes days as key_max_age does ("7d"), and
+// a bad value is a usage error naming the flag.
+func TestLogSinceDays(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"XDG_STATE_HOME": dir, "XDG_RUNTIME_DIR": filepath.Join(dir, "run"), "HOME": dir}
+	l := usage.NewLog(filepath.Join(dir, "awstray", usage.FileName))
+	now := time.Now()
+	for i, age := range []time.Duration{10 * 24 * time.Hour, 3 * 24 * time.Hour} {
+		if err := l.Add(usage.Record{Time: now.Add(-age), Profile: "prod", Op: usage.OpExec, PID: 10 + i, Outcome: usage.Served}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := run(t, env, "", "log", "--since", "7d", "--json")
+	var r usage.Record
+	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); code != 0 || len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &r) != nil || r.PID != 11 {
+		t.Fatalf("log --since 7d: exit %d, stderr %q, stdout:\n%s\nwant the record of 3 days ago only", code, stderr, stdout)
+	}
+	code, stdout, _ = run(t, env, "", "log", "--since", "264h", "--json")
+	if code != 0 || strings.Count(stdout, "\n") != 2 {
+		t.Fatalf("log --since 264h: exit %d, stdout:\n%s\nwant both records", code, stdout)
+	}
+	for arg, want := range map[string]string{
+		"7x":  `awstray: invalid argument "7x" for "--since" flag: "7x" is not a duration such as 8h or 45m (see 'awstray log --help')`,
+		"-1h": `awstray: invalid argument "-1h" for "--since" flag: "-1h" is not a positive duration (see 'awstray log --help')`,
+	} {
+		if code, _, stderr := run(t, env, "", "log", "--since", arg); code == 0 || stderr != want+"\n" {
+			t.Errorf("log --since %s: exit %d, stderr %q\nwant %q", arg, code, stderr, want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ type credsInput struct {
 func (in *credsInput) addFlags(cmd *cobra.Command, withRegion bool) {
 	f := cmd.Flags()
 	if withRegion {
-		f.StringVar(&in.region, "region", "", "the region to set (default: the profile's, or AWS_REGION)")
+		f.StringVar(&in.region, "region", "", "the region to set (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region)")
 	}
 	f.DurationVar(&in.duration, "duration", 0, "lifetime of a new session, e.g. 1h (default: 8h for sessions, 1h or duration_seconds for roles)")
 	f.BoolVarP(&in.noSession, "no-session", "n", false, "use the long-term key without making a session (where no MFA is needed)")

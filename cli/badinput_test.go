@@ -140,7 +140,7 @@ func TestBadInput(t *testing.T) {
 		{"add: --env without variables", okConfig, nil, "", []string{"add", "x", "--env"}, `--env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set`},
 		{"add: bad profile name", okConfig, nil, goodID + "\n" + goodSecret + "\n", []string{"add", "a]b"}, `profile name "a\]b" has "\]" in it`},
 		{"add: role profile", okConfig + "[profile r]\nsource_profile = dev\nrole_arn = arn:aws:iam::123456789012:role/r\n", nil, goodID + "\n" + goodSecret + "\n", []string{"add", "r"}, `profile "r" is a role profile; only IAM user profiles have a stored key`},
-		{"duration out of range", okConfig, nil, "", []string{"export", "dev", "--duration", "5m"}, `--duration 5m0s is out of range.*`},
+		{"duration out of range", okConfig, nil, "", []string{"export", "dev", "--duration", "5m"}, `--duration 5m is out of range.*`},
 		{"duration not a duration", okConfig, nil, "", []string{"export", "dev", "--duration", "soon"}, `invalid argument "soon" for "--duration" flag.*`},
 		{"unknown command", okConfig, nil, "", []string{"frobnicate"}, `unknown command "frobnicate" for "awstray" \(see 'awstray --help'\)`},
 		{"unknown flag", okConfig, nil, "", []string{"list", "--yaml"}, `unknown flag: --yaml \(see 'awstray list --help'\)`},

@@ -32,8 +32,18 @@ func newExecCmd(app *App) *cobra.Command {
 command is given. Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION,
 AWS_SESSION_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION (when a region is
-known) and AWSTRAY=PROFILE; removes AWS_PROFILE, AWS_DEFAULT_PROFILE and
-AWS_CREDENTIAL_FILE. The command's exit status is awstray's.`,
+known: --region, else AWS_REGION, else AWS_DEFAULT_REGION, else the
+profile's), AWS_SSO_PROFILE=PROFILE (for shell prompts) and AWSTRAY=PROFILE.
+With --server, AWS_CONTAINER_CREDENTIALS_FULL_URI and
+AWS_CONTAINER_AUTHORIZATION_TOKEN instead of the key variables.
+
+Removes what would point SDKs or prompts elsewhere: AWS_PROFILE,
+AWS_DEFAULT_PROFILE, AWS_CREDENTIAL_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME,
+AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_CREDENTIALS_FULL_URI,
+AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN,
+AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, and other tools' profile names
+(AWS_VAULT, AWSUME_PROFILE, AWSU_PROFILE, AWSUME_EXPIRATION). The command's
+exit status is awstray's.`,
 		Example:           "  awstray exec work -- aws sts get-caller-identity\n  awstray exec work          # a subshell",
 		ValidArgsFunction: completeProfiles(app),
 		Args: func(cmd *cobra.Command, args []string) error {

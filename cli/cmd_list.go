@@ -70,6 +70,12 @@ func runList(app *App, in listInput) error {
 		p, perr := cfg.Profile(raw.Name)
 		if perr != nil {
 			p = raw
+		} else {
+			// The whole chain: a source_profile loop or one that does not
+			// exist leaves the profile itself valid but unusable.
+			_, perr = cfg.Chain(raw.Name)
+		}
+		if perr != nil {
 			e.Error = perr.Error()
 		}
 		e.Kind = string(p.Kind())
@@ -97,6 +103,7 @@ func runList(app *App, in listInput) error {
 	if in.json {
 		enc := json.NewEncoder(app.Stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // a cycle's "a -> b" stays readable
 		return enc.Encode(entries)
 	}
 	if len(entries) == 0 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/awstray/awstray/agent"
 	"github.com/awstray/awstray/internal/usage"
+	"github.com/awstray/awstray/settings"
 	"github.com/awstray/awstray/tray"
 )
 
@@ -41,10 +42,33 @@ record file when no tray runs. The record holds no secret.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&in.json, "json", false, "print one JSON object per line")
-	f.DurationVar(&in.since, "since", 0, "only the records of this last while, e.g. 1h (default: all)")
+	f.Var(durationFlag{&in.since}, "since", "only the records of this last while, e.g. 1h or 7d (default: all)")
 	f.StringVar(&in.profile, "profile", "", "only the records of this profile")
 	return cmd
 }
+
+// durationFlag is a flag written as a Go duration or a whole number of
+// days ("7d"), read as the settings read key_max_age: a week of records is
+// asked for as people say it.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) Set(s string) error {
+	var d settings.Duration
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		return err
+	}
+	*f.d = d.Duration
+	return nil
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return "0" // pflag's zero: no "(default …)" in the help
+	}
+	return settings.ShortDuration(*f.d)
+}
+
+func (f durationFlag) Type() string { return "duration" }
 
 func (in logInput) validate() error {
 	if in.since < 0 {

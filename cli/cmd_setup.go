@@ -36,7 +36,12 @@ tray in milliseconds while it runs:
 
 Nothing else in the config changes; a profile that is there already is left
 as it is.`,
-		Args:              cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{err: errors.New("setup credential-process needs a profile name"), cmd: cmd.CommandPath()}
+			}
+			return nil
+		},
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
 			in.profiles = args

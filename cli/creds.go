@@ -13,6 +13,7 @@ import (
 	"github.com/awstray/awstray/credentials/awsconfig"
 	"github.com/awstray/awstray/internal/busenv"
 	"github.com/awstray/awstray/launcher"
+	"github.com/awstray/awstray/settings"
 )
 
 // credsInput are the flags of every command that gets credentials.
@@ -33,7 +34,7 @@ type credsInput struct {
 func (in *credsInput) addFlags(cmd *cobra.Command, withRegion bool) {
 	f := cmd.Flags()
 	if withRegion {
-		f.StringVar(&in.region, "region", "", "the region to set (default: the profile's, or AWS_REGION)")
+		f.StringVar(&in.region, "region", "", "the region to set (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region)")
 	}
 	f.DurationVar(&in.duration, "duration", 0, "lifetime of a new session, e.g. 1h (default: 8h for sessions, 1h or duration_seconds for roles)")
 	f.BoolVarP(&in.noSession, "no-session", "n", false, "use the long-term key without making a session (where no MFA is needed)")
@@ -48,8 +49,19 @@ func (in *credsInput) useAgent(getenv func(string) string) bool {
 }
 
 func (in *credsInput) validate() error {
-	if in.duration != 0 && (in.duration < 15*time.Minute || in.duration > 36*time.Hour) {
-		return fmt.Errorf("--duration %s is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles", in.duration)
+	if in.duration != 0 && (in.duration < settings.MinDuration || in.duration > settings.MaxSessionDuration) {
+		return fmt.Errorf("--duration %s is out of range: AWS allows 15m to 36h for sessions and 15m to 12h for roles", settings.ShortDuration(in.duration))
+	}
+	return nil
+}
+
+// validateFor checks --duration against what AWS allows p's kind: a role
+// (AssumeRole) 12h at most. A role assumed with temporary credentials gets
+// 1h at most whatever is asked; the chain caps that, as it does for
+// duration_seconds and role_duration.
+func (in *credsInput) validateFor(p *awsconfig.Profile) error {
+	if in.duration > settings.MaxRoleDuration && p.Kind() == awsconfig.KindRole {
+		return fmt.Errorf("--duration %s is out of range for role profile %q: AWS allows 15m to 12h for roles", settings.ShortDuration(in.duration), p.Name)
 	}
 	return nil
 }
@@ -125,6 +137,9 @@ func (a *App) resolve(in credsInput) (resolved, error) {
 	}
 	p, region, err := a.profileRegion(in)
 	if err != nil {
+		return resolved{}, err
+	}
+	if err := in.validateFor(p); err != nil {
 		return resolved{}, err
 	}
 	if fromTray != nil {

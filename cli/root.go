@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -59,6 +60,10 @@ terminal gets credentials without a prompt.`,
 		newDoctorCmd(app),
 		newLogCmd(app),
 	)
+	// Added here rather than at Execute, so that the walks below see it.
+	root.InitDefaultCompletionCmd()
+	requireSubcommand(root)
+	wordArgs(root)
 	return root
 }
 
@@ -100,7 +105,7 @@ func hint(err error) string {
 	if errors.As(err, &ue) {
 		return fmt.Sprintf(" (see '%s --help')", ue.cmd)
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "arg(s)") {
+	if strings.HasPrefix(err.Error(), "unknown command") {
 		return " (see 'awstray --help')"
 	}
 	return ""
@@ -121,6 +126,109 @@ func profileArg(what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// subcommandNouns name what the subcommands of a parent command are, where
+// "subcommand" would say less; keyed by the parent's name.
+var subcommandNouns = map[string]string{"completion": "shell"}
+
+// requireSubcommand makes every parent command below cmd refuse a missing
+// or unknown subcommand with a usage error. Cobra would print the parent's
+// help and exit 0, so a script's typo would pass for success.
+func requireSubcommand(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		requireSubcommand(c)
+	}
+	if !cmd.HasParent() || !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	noun := subcommandNouns[cmd.Name()]
+	if noun == "" {
+		noun = "subcommand"
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		if len(args) == 0 {
+			or := strings.Join(names, " or ")
+			if len(names) > 2 {
+				or = strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+			}
+			return usageError{err: fmt.Errorf("%s needs a %s: %s", c.Name(), noun, or), cmd: c.CommandPath()}
+		}
+		return usageError{err: fmt.Errorf("unknown %s %s %q (valid: %s)", c.Name(), noun, args[0], strings.Join(names, ", ")), cmd: c.CommandPath()}
+	}
+}
+
+// wordArgs makes the argument-count errors of cobra's validators (cobra's
+// "accepts at most 1 arg(s), received 2") usage errors worded as ours, for
+// every command below cmd. The validators are functions that cannot be
+// told apart, so the counts they accept are found by asking them; one that
+// looks at more than the count keeps its own error.
+func wordArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		wordArgs(c)
+	}
+	if cmd.Args == nil || !cmd.HasParent() {
+		return // the root's "unknown command" is the right message there
+	}
+	orig := cmd.Args
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		err := orig(c, args)
+		var ue usageError
+		if err == nil || errors.As(err, &ue) {
+			return err
+		}
+		if msg := argCountMessage(c, orig, len(args)); msg != "" {
+			err = errors.New(msg)
+		}
+		return usageError{err: err, cmd: c.CommandPath()}
+	}
+}
+
+// maxProbe bounds the argument counts argCountMessage tries beyond the
+// count given: a validator accepting that many more takes any number.
+const maxProbe = 8
+
+// argCountMessage says how many arguments the validator v of c takes and
+// how many it got (n); "" when no count it accepts explains its refusal.
+func argCountMessage(c *cobra.Command, v cobra.PositionalArgs, n int) string {
+	lo, hi := -1, -1
+	for k := 0; k <= n+maxProbe; k++ {
+		if v(c, slices.Repeat([]string{"x"}, k)) == nil {
+			if lo < 0 {
+				lo = k
+			}
+			hi = k
+		}
+	}
+	if lo < 0 || (lo <= n && n <= hi) {
+		return ""
+	}
+	name := strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+	switch {
+	case hi == 0:
+		return fmt.Sprintf("%s takes no arguments, got %d", name, n)
+	case lo == hi:
+		return fmt.Sprintf("%s takes %s, got %d", name, arguments(lo), n)
+	case hi == n+maxProbe:
+		return fmt.Sprintf("%s needs at least %s, got %d", name, arguments(lo), n)
+	case lo == 0:
+		return fmt.Sprintf("%s takes at most %s, got %d", name, arguments(hi), n)
+	}
+	return fmt.Sprintf("%s takes %d to %d arguments, got %d", name, lo, hi, n)
+}
+
+func arguments(n int) string {
+	if n == 1 {
+		return "1 argument"
+	}
+	return fmt.Sprintf("%d arguments", n)
 }
 
 // completeProfiles completes profile names from the AWS config.

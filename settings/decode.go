@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/awstray/awstray/desktop/browser"
@@ -16,6 +17,16 @@ import (
 // keyring package names them (keystore.Backends, which this package does
 // not import: it would bring the keyring package's init with it).
 var Backends = []string{"secret-service", "kwallet", "pass", "keyctl", "file", "wincred", "keychain"}
+
+// The lifetimes AWS allows: GetSessionToken for an IAM user 15m to 36h,
+// AssumeRole 15m to 12h (the most a role's maximum session duration can be
+// set to). A role assumed with temporary credentials gets 1h at most; the
+// chain caps that itself, as a role's own duration_seconds may ask more.
+const (
+	MinDuration        = 15 * time.Minute
+	MaxSessionDuration = 36 * time.Hour
+	MaxRoleDuration    = 12 * time.Hour
+)
 
 // Problem is one thing wrong in a settings file.
 type Problem struct {
@@ -244,6 +255,14 @@ func validate(s *Settings, lines []string) []Problem {
 	bad := func(key, msg string) {
 		problems = append(problems, Problem{Line: keyLine(lines, key), Key: key, Msg: msg})
 	}
+	inRange := func(key string, d *Duration, max time.Duration) {
+		if d.Duration != 0 && (d.Duration < MinDuration || d.Duration > max) {
+			bad(key, fmt.Sprintf("%s %q is not between %s and %s", key, ShortDuration(d.Duration), ShortDuration(MinDuration), ShortDuration(max)))
+			d.Duration = 0
+		}
+	}
+	inRange("session_duration", &s.SessionDuration, MaxSessionDuration)
+	inRange("role_duration", &s.RoleDuration, MaxRoleDuration)
 	if s.Backend != "" && !slices.Contains(Backends, s.Backend) {
 		bad("backend", fmt.Sprintf("backend %q is not one of %s", s.Backend, strings.Join(Backends, ", ")))
 		s.Backend = ""
@@ -274,6 +293,18 @@ func validate(s *Settings, lines []string) []Problem {
 		s.Dialogs = ""
 	}
 	return problems
+}
+
+// ShortDuration writes d as people write it: 36h, 1h30m, 15m.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // tomlType is the TOML type (as MetaData.Type names it) a field takes.

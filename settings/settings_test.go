@@ -277,6 +277,57 @@ func TestLoadKeepsWhatParsed(t *testing.T) {
 	}
 }
 
+// TestDurationRanges: a session_duration or role_duration AWS would refuse
+// (GetSessionToken 15m–36h, AssumeRole 15m–12h) is reported with its line
+// and costs that setting only, which then takes its default.
+func TestDurationRanges(t *testing.T) {
+	for _, tc := range []struct {
+		content string
+		want    string // in the error; "" for none
+	}{
+		{"session_duration = \"40h\"\nrole_duration = \"2h\"\n", `settings.toml:1: session_duration "40h" is not between 15m and 36h`},
+		{"session_duration = \"10m\"\nrole_duration = \"2h\"\n", `settings.toml:1: session_duration "10m" is not between 15m and 36h`},
+		{"role_duration = \"13h\"\nsession_duration = \"36h\"\n", `settings.toml:1: role_duration "13h" is not between 15m and 12h`},
+		{"role_duration = \"14m59s\"\nsession_duration = \"36h\"\n", `settings.toml:1: role_duration "14m59s" is not between 15m and 12h`},
+		{"role_duration = \"12h\"\nsession_duration = \"36h\"\n", ""},
+		{"role_duration = \"15m\"\nsession_duration = \"15m\"\n", ""},
+	} {
+		t.Run(strings.SplitN(tc.content, "\n", 2)[0], func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "settings.toml")
+			if err := os.WriteFile(p, []byte(tc.content+"backend = \"file\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Load(p)
+			if s.Backend != "file" {
+				t.Errorf("backend = %q: a bad duration cost another setting", s.Backend)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				return
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one with %q", err, tc.want)
+			}
+			key := strings.Fields(tc.content)[0]
+			if !fe.Bad(key) || fe.Bad("backend") {
+				t.Errorf("Bad(%s) = %v, Bad(backend) = %v", key, fe.Bad(key), fe.Bad("backend"))
+			}
+			// The bad one takes its default; the other line's value stays.
+			got := map[string]time.Duration{"session_duration": s.SessionDuration.Duration, "role_duration": s.RoleDuration.Duration}
+			if got[key] != 0 {
+				t.Errorf("%s = %s, want unset", key, got[key])
+			}
+			other := strings.Fields(strings.SplitN(tc.content, "\n", 2)[1])[0]
+			if got[other] == 0 {
+				t.Errorf("%s was dropped too", other)
+			}
+		})
+	}
+}
+
 func TestBackendsAreTheKeystores(t *testing.T) {
 	if !slices.Equal(Backends, keystore.Backends()) {
 		t.Fatalf("settings accepts %q, the keystore %q", Backends, keystore.Backends())

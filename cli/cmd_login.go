@@ -162,7 +162,7 @@ func (a *App) consoleBrowser(flag, profile string) (*browser.Browser, error) {
 // consoleCredentials are the credentials console sign-in uses for p
 // (credentials.ConsoleCredentials), and whether they are a federation
 // token. Role credentials (and SSO role credentials) come as for export:
-// from the tray, else made here.
+// from the tray, else made here; so does an IAM user's federation token.
 func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentials.Credentials, bool, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -173,6 +173,18 @@ func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentia
 			return res.creds, err
 		},
 		FederationToken: func(ctx context.Context, profile string, d time.Duration) (credentials.Credentials, error) {
+			// The federation token is a delivery like export's: the tray
+			// makes it when it runs (its guard asks, its record keeps
+			// it); on our own, a guarded profile is confirmed here before
+			// the keyring is read.
+			if !in.noAgent && a.Getenv("AWSTRAY_NO_AGENT") == "" {
+				if c, ok, err := a.federationFromAgent(ctx, profile, d); ok {
+					return c, err
+				}
+			}
+			if err := a.confirmGuarded(in); err != nil {
+				return credentials.Credentials{}, err
+			}
 			r, err := a.Resolver(in.mfaToken)
 			if err != nil {
 				return credentials.Credentials{}, err

@@ -65,6 +65,8 @@ func runRemove(app *App, in removeInput) error {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "removed %s\n", strings.Join(what, " and "))
+	// The tray would go on serving what it made with the key.
+	app.forgetInTray([]string{in.profile})
 	return nil
 }
 

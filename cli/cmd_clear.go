@@ -18,7 +18,7 @@ func newClearCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:               "clear [PROFILE]",
 		Short:             "Drop cached sessions",
-		Long:              "Drop the sessions cached in the keyring: all of them, or those PROFILE's\ncredentials are made from (its own and its source profiles', and its IAM Identity\nCenter sign-in, which the other profiles of that sso-session share). An IAM\nIdentity Center sign-in among them is also ended at AWS, as aws sso logout\ndoes. Stored keys stay.",
+		Long:              "Drop the sessions cached in the keyring: all of them, or those PROFILE's\ncredentials are made from (its own and its source profiles', and its IAM Identity\nCenter sign-in, which the other profiles of that sso-session share). An IAM\nIdentity Center sign-in among them is also ended at AWS, as aws sso logout\ndoes. A running tray forgets what it holds of those profiles too.\nStored keys stay.",
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {

@@ -37,7 +37,8 @@ Role profiles sign in with their role credentials (from the tray when it
 runs). An IAM user profile signs in with a federation token (STS
 GetFederationToken, signed with the stored key) that has the user's own
 permissions; as that call takes no MFA code, a user profile with mfa_serial
-is refused: sign in through a role profile instead.
+is refused: sign in through a role profile instead. When the tray runs, it
+makes the federation token, so a guarded profile is asked about there.
 
 The browser is given a one-time loopback link that redirects to the sign-in
 link, so the sign-in token never appears in any command line. --stdout prints

@@ -90,6 +90,25 @@ func TestRoundTrip(t *testing.T) {
 		}
 	})
 
+	t.Run("federation token", func(t *testing.T) {
+		got, err := c.FederationToken(ctx, "dev", 4*time.Hour)
+		if err != nil || got.AccessKeyID != fakeKeyID || got.SessionToken.Reveal() != fakeToken {
+			t.Fatalf("FederationToken = %s, %v", got.AccessKeyID, err)
+		}
+		s.b.mu.Lock()
+		last := s.b.asked[len(s.b.asked)-1]
+		s.b.mu.Unlock()
+		if last.Op != OpFederationToken || last.Profile != "dev" || last.Command != CommandConsole || last.DurationSeconds != 4*3600 {
+			t.Errorf("the backend got %+v", last)
+		}
+		// The guard's no comes back as for credentials.
+		_, err = c.FederationToken(ctx, "guarded", 0)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != CodeRefused || IsUnknownOp(err) {
+			t.Errorf("FederationToken of a refused profile = %v, want code %s", err, CodeRefused)
+		}
+	})
+
 	t.Run("unlock and lock", func(t *testing.T) {
 		if err := c.Unlock(ctx, "dev"); err != nil {
 			t.Fatalf("Unlock: %v", err)
@@ -114,6 +133,47 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestFederationTokenOlderBackend: a backend that makes no federation
+// tokens — as a tray from before the op — answers it as an unknown op,
+// which the client tells from every other failure.
+func TestFederationTokenOlderBackend(t *testing.T) {
+	path := testPath(t)
+	l, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, l, olderBackend{newFakeBackend()}, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	c, err := Dial(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.FederationToken(ctx, "dev", 0)
+	if !IsUnknownOp(err) {
+		t.Fatalf("FederationToken from an older backend = %v, want an unknown op", err)
+	}
+	// The connection still serves.
+	if _, err := c.Credentials(ctx, "dev", false); err != nil {
+		t.Fatalf("Credentials after the unknown op: %v", err)
+	}
+	for _, err := range []error{nil, errors.New("unknown op"), &Error{Code: CodeUnknownProfile, Message: "unknown op"}, &Error{Code: CodeBadRequest, Message: "request names no profile"}} {
+		if IsUnknownOp(err) {
+			t.Errorf("IsUnknownOp(%v) is true", err)
+		}
+	}
+}
+
+// olderBackend is a Backend with only the methods of Backend: no Federator.
+type olderBackend struct{ Backend }
 
 func eqTime(a, b *time.Time) bool {
 	if a == nil || b == nil {
@@ -305,6 +365,16 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"v":1,"op":"credentials","profile":"p","PeerPID":1}`, Request{V: 1, Op: OpCredentials, Profile: "p"}, ""},
 		{`{"v":1,"op":"unlock","profile":"p","command":"exec","program":"x"}`, Request{V: 1, Op: OpUnlock, Profile: "p"}, ""},
 		{`{"v":1,"op":"log"}`, Request{V: 1, Op: OpLog}, ""},
+		// Console sign-in of an IAM user: a lifetime STS accepts, or none.
+		{`{"v":1,"op":"federation_token","profile":"w1","command":"console","duration_seconds":3600}`, Request{V: 1, Op: OpFederationToken, Profile: "w1", Command: CommandConsole, DurationSeconds: 3600}, ""},
+		{`{"v":1,"op":"federation_token","profile":"w1","program":"x"}`, Request{V: 1, Op: OpFederationToken, Profile: "w1"}, ""},
+		{`{"v":1,"op":"federation_token"}`, Request{}, CodeBadRequest},
+		{`{"v":1,"op":"federation_token","profile":"w1","duration_seconds":60}`, Request{}, CodeBadRequest},
+		{`{"v":1,"op":"federation_token","profile":"w1","duration_seconds":-900}`, Request{}, CodeBadRequest},
+		{`{"v":1,"op":"federation_token","profile":"w1","duration_seconds":129601}`, Request{}, CodeBadRequest},
+		{`{"v":1,"op":"federation_token","profile":"w1","duration_seconds":"1h"}`, Request{}, CodeBadRequest},
+		// Other ops have no use for a lifetime.
+		{`{"v":1,"op":"credentials","profile":"p","duration_seconds":3600}`, Request{V: 1, Op: OpCredentials, Profile: "p"}, ""},
 		{`{"v":1,"op":"lock"}`, Request{}, CodeBadRequest},
 		{`{"v":3,"op":"lock"}`, Request{}, CodeUnsupportedVersion},
 		{`{"v":1,"op":"PING"}`, Request{}, CodeBadRequest},

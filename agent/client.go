@@ -83,6 +83,15 @@ func (c *Client) CredentialsAs(ctx context.Context, profile string, interactive 
 	return c.credentials(ctx, Request{Op: OpCredentials, Profile: profile, Interactive: interactive, Command: command, Program: program})
 }
 
+// FederationToken returns console sign-in credentials of the IAM user
+// profile: a federation token the tray makes with the stored key, lasting
+// duration (0: the tray's default), after asking the person if the
+// profile is guarded (CodeRefused). An older tray that lacks the op
+// answers an error for which IsUnknownOp is true.
+func (c *Client) FederationToken(ctx context.Context, profile string, duration time.Duration) (credentials.Credentials, error) {
+	return c.credentials(ctx, Request{Op: OpFederationToken, Profile: profile, Command: CommandConsole, DurationSeconds: int64(duration / time.Second)})
+}
+
 // Usage returns the tray's usage record, oldest first.
 func (c *Client) Usage(ctx context.Context) ([]usage.Record, error) {
 	resp, err := c.do(ctx, Request{Op: OpLog})

@@ -120,6 +120,13 @@ func (b *fakeBackend) Credentials(ctx context.Context, req Request) (credentials
 	return credentials.Credentials{}, &awsconfig.UnknownProfileError{Name: profile, Suggestion: "dev"}
 }
 
+// FederationToken makes fakeBackend a Federator: it answers as
+// Credentials does (interactive), and records the request in asked.
+func (b *fakeBackend) FederationToken(ctx context.Context, req Request) (credentials.Credentials, error) {
+	req.Interactive = true
+	return b.Credentials(ctx, req)
+}
+
 // Usage makes fakeBackend a UsageSource: one record per profile asked.
 func (b *fakeBackend) Usage() []usage.Record {
 	b.mu.Lock()

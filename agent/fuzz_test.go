@@ -37,6 +37,8 @@ var seedLines = []string{
 	`{"v":1,"op":"credentials","profile":"dev","profile":"x"}`,
 	`{"v":1.0,"op":"credentials","profile":"d\u0065v"}`,
 	`[]`, `null`, `"`, "\xff\xfe", "",
+	`{"v":1,"op":"federation_token","profile":"dev","command":"console","duration_seconds":3600}`,
+	`{"v":1,"op":"federation_token","profile":"guarded","duration_seconds":60}`,
 }
 
 func FuzzDecodeRequest(f *testing.F) {
@@ -60,7 +62,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 		switch req.Op {
 		case OpPing, OpList, OpLog:
-		case OpCredentials, OpUnlock, OpLock:
+		case OpCredentials, OpUnlock, OpLock, OpFederationToken:
 			if req.Profile == "" || len(req.Profile) > maxProfileName {
 				t.Fatalf("accepted %s with profile of %d bytes", req.Op, len(req.Profile))
 			}
@@ -74,7 +76,9 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatal("a server fetch came out interactive")
 		case req.PeerPID != 0:
 			t.Fatal("a pid came from the line")
-		case req.Command != "" && (req.Op != OpCredentials || decodeCommand(json.RawMessage(strconv.Quote(req.Command))) != req.Command):
+		case req.DurationSeconds != 0 && (req.Op != OpFederationToken || req.DurationSeconds < minFederationSeconds || req.DurationSeconds > maxFederationSeconds):
+			t.Fatalf("accepted a duration of %d s for %s", req.DurationSeconds, req.Op)
+		case req.Command != "" && (req.Op != OpCredentials && req.Op != OpFederationToken || decodeCommand(json.RawMessage(strconv.Quote(req.Command))) != req.Command):
 			t.Fatalf("accepted command %q for %s", req.Command, req.Op)
 		case req.Program != "" && (req.Command != CommandExec || strings.ContainsAny(req.Program, "/\\\n\r\x00") || len(req.Program) > maxProgram):
 			t.Fatalf("accepted program %q for command %q", req.Program, req.Command)
@@ -188,7 +192,7 @@ func FuzzServeConn(f *testing.F) {
 				req = lines[i]
 			}
 			valid := false
-			if d, err := DecodeRequest(req); err == nil && d.Op == OpCredentials && i < len(lines) {
+			if d, err := DecodeRequest(req); err == nil && (d.Op == OpCredentials || d.Op == OpFederationToken) && i < len(lines) {
 				valid = true
 			}
 			for _, secret := range secrets {

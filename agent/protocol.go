@@ -38,6 +38,12 @@ const (
 	OpUnlock      = "unlock"      // unlock a profile (the tray may show a dialog)
 	OpLock        = "lock"        // forget a profile's credentials
 	OpLog         = "log"         // the usage record: the tray's last deliveries
+	// OpFederationToken asks for console sign-in credentials of an IAM
+	// user profile: a federation token the tray makes with the stored key,
+	// after the guard's question. Added within version 1: an older tray
+	// answers bad_request ("unknown op"), and the CLI then works on its
+	// own (asking at the terminal for a guarded profile).
+	OpFederationToken = "federation_token"
 )
 
 // The codes of a failed Response, for programs; Response.Error is for people.
@@ -59,6 +65,13 @@ const (
 	CommandExport            = "export"
 	CommandCredentialProcess = "credential-process"
 	CommandConsole           = "console" // awstray login: a console sign-in
+)
+
+// The federation token lifetimes STS GetFederationToken accepts, for
+// Request.DurationSeconds.
+const (
+	minFederationSeconds = 15 * 60
+	maxFederationSeconds = 36 * 60 * 60
 )
 
 // maxProgram bounds Request.Program: a file name.
@@ -90,6 +103,9 @@ type Request struct {
 	// know, or a Program that is not a plain file name.
 	Command string `json:"command,omitempty"`
 	Program string `json:"program,omitempty"`
+	// DurationSeconds is the lifetime of the federation token an
+	// OpFederationToken asks for (0: the tray's default); other ops drop it.
+	DurationSeconds int64 `json:"duration_seconds,omitempty"`
 	// PeerPID is the asking process as the system reports it (0:
 	// unknown); the server sets it, it never comes from the line.
 	PeerPID int `json:"-"`
@@ -206,8 +222,14 @@ func DecodeRequest(line []byte) (Request, error) {
 		if req.Command == CommandExec {
 			req.Program = decodeProgram(wire.Program)
 		}
+	} else if req.Op == OpFederationToken {
+		// Always a console sign-in; the field still says so for the record.
+		req.Command, req.Program = decodeCommand(wire.Command), ""
 	} else {
 		req.Command, req.Program = "", ""
+	}
+	if req.Op != OpFederationToken {
+		req.DurationSeconds = 0
 	}
 	req.PeerPID = 0
 	switch {
@@ -218,17 +240,20 @@ func DecodeRequest(line []byte) (Request, error) {
 	}
 	switch req.Op {
 	case OpPing, OpList, OpLog:
-	case OpCredentials, OpUnlock, OpLock:
+	case OpCredentials, OpUnlock, OpLock, OpFederationToken:
 		if req.Profile == "" {
 			return Request{}, &Error{Code: CodeBadRequest, Message: "request names no profile"}
 		}
 		if len(req.Profile) > maxProfileName {
 			return Request{}, &Error{Code: CodeBadRequest, Message: "profile name is too long"}
 		}
+		if d := req.DurationSeconds; d != 0 && (d < minFederationSeconds || d > maxFederationSeconds) {
+			return Request{}, &Error{Code: CodeBadRequest, Message: "duration is out of range (15m to 36h)"}
+		}
 	case "":
 		return Request{}, &Error{Code: CodeBadRequest, Message: "request has no op"}
 	default:
-		return Request{}, &Error{Code: CodeBadRequest, Message: "unknown op"}
+		return Request{}, &Error{Code: CodeBadRequest, Message: msgUnknownOp}
 	}
 	return req, nil
 }
@@ -276,6 +301,16 @@ func jsonErrorKind(err error) string {
 	default:
 		return "undecodable JSON"
 	}
+}
+
+// msgUnknownOp is the answer to an op the agent does not serve.
+const msgUnknownOp = "unknown op"
+
+// IsUnknownOp reports whether err is the agent's answer to an op it does
+// not serve: an older tray, for an op added within version 1 since.
+func IsUnknownOp(err error) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Code == CodeBadRequest && ae.Message == msgUnknownOp
 }
 
 // errLineTooLong is a line over the reader's limit.

@@ -42,6 +42,16 @@ type UsageSource interface {
 	Usage() []usage.Record
 }
 
+// Federator is a Backend that makes console sign-in credentials of IAM
+// user profiles, for OpFederationToken; a Backend without it answers that
+// op as an unknown one, as an older tray does.
+type Federator interface {
+	// FederationToken makes a federation token for req.Profile, an IAM
+	// user, lasting req.DurationSeconds (0: the default). req.Command says
+	// who asks, as for Credentials.
+	FederationToken(ctx context.Context, req Request) (credentials.Credentials, error)
+}
+
 // Timeouts of the server; variables so that tests can shorten them.
 var (
 	// idleTimeout bounds the wait for the next request line.
@@ -371,18 +381,32 @@ func (s *server) handle(ctx context.Context, c net.Conn, r *bufio.Reader, req Re
 			timeout = interactiveTimeout
 		}
 		return s.call(ctx, c, r, timeout, func(ctx context.Context) Response {
-			creds, err := s.b.Credentials(ctx, req)
-			if err != nil {
-				return errorResponse(err)
-			}
-			if creds.AccessKeyID == "" {
-				return errorResponse(errors.New("the tray returned no credentials"))
-			}
-			return Response{V: Version, OK: true, Credentials: toWire(creds)}
+			return credentialsResponse(s.b.Credentials(ctx, req))
+		})
+	case OpFederationToken:
+		f, ok := s.b.(Federator)
+		if !ok {
+			break
+		}
+		// Interactive: a guarded profile's question waits for the person.
+		return s.call(ctx, c, r, interactiveTimeout, func(ctx context.Context) Response {
+			return credentialsResponse(f.FederationToken(ctx, req))
 		})
 	}
-	// DecodeRequest lets no other op through.
-	return errorResponse(&Error{Code: CodeBadRequest, Message: "unknown op"})
+	// DecodeRequest lets no other op through; a Backend that is no
+	// Federator serves one op less, as an older tray does.
+	return errorResponse(&Error{Code: CodeBadRequest, Message: msgUnknownOp})
+}
+
+// credentialsResponse answers a backend call that made credentials.
+func credentialsResponse(creds credentials.Credentials, err error) Response {
+	if err != nil {
+		return errorResponse(err)
+	}
+	if creds.AccessKeyID == "" {
+		return errorResponse(errors.New("the tray returned no credentials"))
+	}
+	return Response{V: Version, OK: true, Credentials: toWire(creds)}
 }
 
 // call runs a backend call that may take long (an STS call, a dialog

@@ -18,7 +18,7 @@ func newClearCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:               "clear [PROFILE]",
 		Short:             "Drop cached sessions",
-		Long:              "Drop the sessions cached in the keyring: all of them, or those PROFILE's\ncredentials are made from (its own and its source profiles', and its IAM Identity\nCenter sign-in, which the other profiles of that sso-session share). An IAM\nIdentity Center sign-in among them is also ended at AWS, as aws sso logout\ndoes. Stored keys stay.",
+		Long:              "Drop the sessions cached in the keyring: all of them, or those PROFILE's\ncredentials are made from (its own and its source profiles', and its IAM Identity\nCenter sign-in, which the other profiles of that sso-session share). An IAM\nIdentity Center sign-in among them is also ended at AWS, as aws sso logout\ndoes. A running tray forgets what it holds of those profiles too.\nStored keys stay.",
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -31,7 +31,7 @@ func newClearCmd(app *App) *cobra.Command {
 }
 
 func runClear(app *App, in clearInput) error {
-	var names []string
+	var names, profiles []string
 	if in.profile != "" {
 		cfg, err := app.Config()
 		if err != nil {
@@ -43,6 +43,7 @@ func runClear(app *App, in clearInput) error {
 		}
 		for _, p := range chain {
 			names = append(names, p.Name)
+			profiles = append(profiles, p.Name)
 			if sso := credentials.SSOCacheName(cfg, p); sso != "" {
 				names = append(names, sso) // signs out of the portal for the session's other profiles too
 			}
@@ -58,6 +59,9 @@ func runClear(app *App, in clearInput) error {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "cleared %d cached session%s\n", n, plural(n))
+	// The tray holds sessions in memory too: those of the same profiles
+	// go (every profile's, when all were cleared).
+	app.forgetInTray(profiles)
 	return nil
 }
 

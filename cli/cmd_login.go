@@ -37,7 +37,8 @@ Role profiles sign in with their role credentials (from the tray when it
 runs). An IAM user profile signs in with a federation token (STS
 GetFederationToken, signed with the stored key) that has the user's own
 permissions; as that call takes no MFA code, a user profile with mfa_serial
-is refused: sign in through a role profile instead.
+is refused: sign in through a role profile instead. When the tray runs, it
+makes the federation token, so a guarded profile is asked about there.
 
 The browser is given a one-time loopback link that redirects to the sign-in
 link, so the sign-in token never appears in any command line. --stdout prints
@@ -162,7 +163,7 @@ func (a *App) consoleBrowser(flag, profile string) (*browser.Browser, error) {
 // consoleCredentials are the credentials console sign-in uses for p
 // (credentials.ConsoleCredentials), and whether they are a federation
 // token. Role credentials (and SSO role credentials) come as for export:
-// from the tray, else made here.
+// from the tray, else made here; so does an IAM user's federation token.
 func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentials.Credentials, bool, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -173,6 +174,18 @@ func (a *App) consoleCredentials(in credsInput, p *awsconfig.Profile) (credentia
 			return res.creds, err
 		},
 		FederationToken: func(ctx context.Context, profile string, d time.Duration) (credentials.Credentials, error) {
+			// The federation token is a delivery like export's: the tray
+			// makes it when it runs (its guard asks, its record keeps
+			// it); on our own, a guarded profile is confirmed here before
+			// the keyring is read.
+			if !in.noAgent && a.Getenv("AWSTRAY_NO_AGENT") == "" {
+				if c, ok, err := a.federationFromAgent(ctx, profile, d); ok {
+					return c, err
+				}
+			}
+			if err := a.confirmGuarded(in); err != nil {
+				return credentials.Credentials{}, err
+			}
 			r, err := a.Resolver(in.mfaToken)
 			if err != nil {
 				return credentials.Credentials{}, err

@@ -22,7 +22,7 @@ func newRemoveCmd(app *App) *cobra.Command {
 		Use:               "remove PROFILE",
 		Aliases:           []string{"rm"},
 		Short:             "Delete a stored key and its cached sessions",
-		Long:              "Delete the long-term key stored for PROFILE, the previous key an unfinished\nrotate keeps aside, and every session cached from them. The AWS config file\nand the keys in IAM are left as they are. Asks first unless -f is given.",
+		Long:              "Delete the long-term key stored for PROFILE, the previous key an unfinished\nrotate keeps aside, and every session cached from them. The AWS config file\nand the keys in IAM are left as they are; a running tray forgets the profile.\nAsks first unless -f is given.",
 		Args:              profileArg("remove"),
 		ValidArgsFunction: completeProfiles(app),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -65,6 +65,8 @@ func runRemove(app *App, in removeInput) error {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "removed %s\n", strings.Join(what, " and "))
+	// The tray would go on serving what it made with the key.
+	app.forgetInTray([]string{in.profile})
 	return nil
 }
 

@@ -50,9 +50,38 @@ func newAgentBackend(ctx context.Context, m *credentials.Manager, notify func(ke
 	return agentBackend{m: m, locked: n, describe: usage.DescribePeer, now: time.Now}
 }
 
-func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (c credentials.Credentials, err error) {
+func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (credentials.Credentials, error) {
+	return b.deliver(ctx, req, func(ctx context.Context) (credentials.Credentials, error) {
+		c, err := b.m.Credentials(ctx, req.Profile, req.Interactive)
+		if req.Purpose == agent.PurposeServer && b.locked != nil {
+			var le *credentials.LockedError
+			switch {
+			case errors.As(err, &le):
+				b.locked.locked(req.Profile)
+			case err == nil:
+				b.locked.unlocked(req.Profile)
+			}
+		}
+		return c, err
+	})
+}
+
+// FederationToken makes the backend an agent.Federator: `awstray login`
+// of an IAM user profile gets its federation token here, as the tray's own
+// Open console does, so that a guarded profile is asked about and the
+// delivery recorded like every other.
+func (b agentBackend) FederationToken(ctx context.Context, req agent.Request) (credentials.Credentials, error) {
+	return b.deliver(ctx, req, func(ctx context.Context) (credentials.Credentials, error) {
+		return b.m.FederationToken(ctx, req.Profile, time.Duration(req.DurationSeconds)*time.Second)
+	})
+}
+
+// deliver is what every delivery to the CLI goes through: a profile the
+// tray's config has (else the CLI works on its own: nothing delivered),
+// the guard's question, get, and the usage record of the outcome.
+func (b agentBackend) deliver(ctx context.Context, req agent.Request, get func(context.Context) (credentials.Credentials, error)) (c credentials.Credentials, err error) {
 	if _, err := b.m.Config().Profile(req.Profile); err != nil {
-		return credentials.Credentials{}, err // the CLI then works on its own: nothing delivered
+		return credentials.Credentials{}, err
 	}
 	peer := usage.Peer{PID: req.PeerPID}
 	if b.describe != nil {
@@ -66,18 +95,9 @@ func (b agentBackend) Credentials(ctx context.Context, req agent.Request) (c cre
 			return credentials.Credentials{}, err
 		}
 	}
-	c, err = b.m.Credentials(ctx, req.Profile, req.Interactive)
+	c, err = get(ctx)
 	if err == nil && b.used != nil {
 		b.used(req.Profile)
-	}
-	if req.Purpose == agent.PurposeServer && b.locked != nil {
-		var le *credentials.LockedError
-		switch {
-		case errors.As(err, &le):
-			b.locked.locked(req.Profile)
-		case err == nil:
-			b.locked.unlocked(req.Profile)
-		}
 	}
 	return c, err
 }

@@ -178,6 +178,8 @@ func usageOp(req agent.Request) string {
 	switch {
 	case req.Purpose == agent.PurposeServer:
 		return usage.OpServer
+	case req.Op == agent.OpFederationToken:
+		return agent.CommandConsole
 	case req.Command != "":
 		return req.Command
 	}

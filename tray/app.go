@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/awstray/awstray/credentials"
@@ -46,7 +45,8 @@ type Deps struct {
 	Console func(ctx context.Context, profile string) error
 	// Clipboard copies text and clears it after clearAfter if unchanged.
 	Clipboard func(ctx context.Context, text string, clearAfter time.Duration) error
-	// StartAtLogin adds or removes the autostart entry.
+	// StartAtLogin makes the autostart entry follow enable (StartAtLogin
+	// of this package, for the running program).
 	StartAtLogin func(enable bool) error
 	// OpenFile opens a file in the person's editor.
 	OpenFile func(path string) error
@@ -127,6 +127,10 @@ type App struct {
 	rotating               map[string]bool
 	keyScanning, keyRescan bool
 	keyScanned             time.Time
+	// Start at login (autostart_sync.go): whether the settings say what
+	// start_at_login is, and the autostart failure last notified.
+	loginKnown    bool
+	loginErrShown string
 }
 
 // NewApp prepares the loop; Start runs it.
@@ -154,6 +158,7 @@ func NewApp(o Options) *App {
 		sessions: make(chan sessionwatch.Event, 16),
 		used:     make(chan struct{}, 1),
 	}
+	a.loginKnown = loginKnown(o.SettingsErr)
 	if o.SettingsErr != nil {
 		a.setErr = o.SettingsErr.Error()
 		a.notifySettingsErr()
@@ -213,6 +218,9 @@ func (a *App) Run(ctx context.Context) {
 	go func() { _ = a.o.Manager.Run(ctx) }()
 	go a.o.Manager.Restore(ctx, a.state.Unlocked)
 	a.scanKeys(ctx)
+	// The file may say start_at_login = true (or false) with no entry to
+	// match, written by hand or before this program moved.
+	a.syncStartAtLogin()
 
 	minute := time.NewTicker(20 * time.Second) // labels show minutes
 	defer minute.Stop()
@@ -622,13 +630,9 @@ func (a *App) changeSetting(key, value string) {
 	case "export_format", "notify_lead", "clipboard_timeout":
 		v = settings.Quote(value)
 	case "start_at_login":
-		enable, _ := strconv.ParseBool(value)
-		if a.o.StartAtLogin != nil {
-			if err := a.o.StartAtLogin(enable); err != nil {
-				a.o.Notify("settings", "Cannot change start at login", err.Error())
-				return
-			}
-		}
+		// The reload below makes the entry follow the setting; a click
+		// that cannot says so, even when the last reload said it already.
+		a.loginErrShown = ""
 	}
 	if err := settings.Set(a.o.SettingsPath, key, v); err != nil {
 		a.o.Notify("settings", "Cannot save the setting", err.Error())
@@ -722,6 +726,7 @@ func (a *App) reloadConfig() {
 func (a *App) reloadSettings() {
 	a.setStamp = stamp(a.o.SettingsPath)
 	s, err := settings.Load(a.o.SettingsPath)
+	a.loginKnown = loginKnown(err)
 	var fe *settings.FileError
 	switch {
 	case err == nil:
@@ -740,6 +745,7 @@ func (a *App) reloadSettings() {
 		a.o.OnSettings(a.settings)
 	}
 	a.o.Manager.SetNotifyLead(a.settings.NotifyLead.Duration)
+	a.syncStartAtLogin()
 	a.checkKeyAges()
 	a.render()
 }

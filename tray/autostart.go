@@ -3,7 +3,6 @@
 package tray
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,24 +23,14 @@ func autostartPath() (string, error) {
 	return filepath.Join(dir, "autostart", packaging.AutostartName), nil
 }
 
-// StartAtLogin writes or removes the XDG autostart entry that starts the
-// tray (running exe) with the desktop session.
+// StartAtLogin makes the XDG autostart entry follow on: when on, it starts
+// the tray (exe, the running program) with the desktop session; when off,
+// it is removed. A file there that is not the entry awstray writes is the
+// person's and is left as it is (a *NotOursError).
 func StartAtLogin(exe string, on bool) error {
 	p, err := autostartPath()
 	if err != nil {
 		return fmt.Errorf("finding the autostart folder: %w", err)
 	}
-	if !on {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("removing %s: %w", p, err)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("creating the autostart folder: %w", err)
-	}
-	if err := os.WriteFile(p, packaging.AutostartEntry(exe), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	return nil
+	return syncEntry(p, xdgEntry, exe, on)
 }

@@ -1,7 +1,6 @@
 package tray
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,26 +8,16 @@ import (
 	"github.com/awstray/awstray/packaging"
 )
 
-// StartAtLogin writes or removes the LaunchAgent
-// (~/Library/LaunchAgents/dev.awstray.awstray.plist) that starts the tray
-// (running exe) at login.
+// StartAtLogin makes the LaunchAgent
+// (~/Library/LaunchAgents/dev.awstray.awstray.plist) follow on: when on,
+// it starts the tray (exe, the running program) at login; when off, it is
+// removed. A file there that is not the LaunchAgent awstray writes is the
+// person's and is left as it is (a *NotOursError).
 func StartAtLogin(exe string, on bool) error {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return fmt.Errorf("finding the home folder: %w", err)
 	}
 	p := filepath.Join(home, "Library", "LaunchAgents", packaging.LaunchAgentName)
-	if !on {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("removing %s: %w", p, err)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("creating the LaunchAgents folder: %w", err)
-	}
-	if err := os.WriteFile(p, packaging.LaunchAgent(exe), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	return nil
+	return syncEntry(p, launchAgent, exe, on)
 }

@@ -72,7 +72,7 @@ one for their regions).`,
 	if d := f.Lookup("duration"); d != nil {
 		d.Usage = "lifetime of the federation token of an IAM user profile, e.g. 4h (default 1h)"
 	}
-	f.StringVar(&in.region, "region", "", "the console's region (default: the profile's, or AWS_REGION)")
+	f.StringVar(&in.region, "region", "", "the console's region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region)")
 	f.StringVar(&in.path, "path", "", "the console page to open, e.g. s3/home or ec2/home#Instances (default: the console home)")
 	f.BoolVarP(&in.stdout, "stdout", "s", false, "print the sign-in link instead of opening the browser")
 	f.StringVar(&in.browser, "browser", "", "the browser, this once: a command (%s: the link), firefox-container or chromium-profile [COMMAND]")

@@ -35,28 +35,13 @@ func (a *App) agentSocket() (string, error) {
 // no tray answers (the CLI then works on its own) or the tray does not
 // know the profile (its config differs from ours).
 func (a *App) fromAgent(ctx context.Context, in credsInput) (c credentials.Credentials, ok bool, err error) {
-	path, err := a.agentSocket()
-	if err != nil {
-		return c, true, err
-	}
-	cl, err := agent.Dial(path, agentDialTimeout)
-	if err != nil {
-		return c, false, nil // no tray: standalone
-	}
-	defer cl.Close()
 	// Interactive: a locked profile makes the tray show its dialog, and we
 	// wait for the person there — never a prompt on this terminal.
 	// The command and program let the person tell this request from
 	// another when the profile is guarded.
-	c, err = cl.CredentialsAs(ctx, in.profile, true, in.command, in.program)
-	var ae *agent.Error
-	if errors.As(err, &ae) && ae.Code == agent.CodeUnknownProfile {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, true, agentError(err)
-	}
-	return c, true, nil
+	return a.askTray(func(cl *agent.Client) (credentials.Credentials, error) {
+		return cl.CredentialsAs(ctx, in.profile, true, in.command, in.program)
+	})
 }
 
 // serverFromAgent asks the tray for the profile's credentials for a fetch
@@ -100,6 +85,16 @@ func (a *App) serverFromAgent(ctx context.Context, profile string) (c credential
 // tray from before the op: the CLI then works on its own, and asks at the
 // terminal for a guarded profile.
 func (a *App) federationFromAgent(ctx context.Context, profile string, duration time.Duration) (c credentials.Credentials, ok bool, err error) {
+	return a.askTray(func(cl *agent.Client) (credentials.Credentials, error) {
+		return cl.FederationToken(ctx, profile, duration)
+	})
+}
+
+// askTray makes one request of the running tray. ok is false when no tray
+// answers, or the tray does not know the profile or the request (a tray
+// from before it): the CLI then works on its own. A socket path that
+// cannot be used is an error (agentSocket).
+func (a *App) askTray(ask func(*agent.Client) (credentials.Credentials, error)) (c credentials.Credentials, ok bool, err error) {
 	path, err := a.agentSocket()
 	if err != nil {
 		return c, true, err
@@ -109,7 +104,7 @@ func (a *App) federationFromAgent(ctx context.Context, profile string, duration 
 		return c, false, nil // no tray: standalone
 	}
 	defer cl.Close()
-	c, err = cl.FederationToken(ctx, profile, duration)
+	c, err = ask(cl)
 	var ae *agent.Error
 	if agent.IsUnknownOp(err) || (errors.As(err, &ae) && ae.Code == agent.CodeUnknownProfile) {
 		return c, false, nil

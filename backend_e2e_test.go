@@ -22,18 +22,7 @@ import (
 func TestAutoDetectedBackendIsKept(t *testing.T) {
 	ss := testenv.StartSecretServiceControl(t)
 	s := newSandbox(t, "http://127.0.0.1:1") // no AWS call is made
-	var env []string
-	for _, kv := range s.env {
-		if !strings.HasPrefix(kv, "AWSTRAY_BACKEND=") && !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
-			env = append(env, kv)
-		}
-	}
-	for _, kv := range ss.Env {
-		if strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
-			env = append(env, kv)
-		}
-	}
-	s.env = env // the file keyring's folder and passphrase stay set: were it chosen, it would be used
+	s.env = onSecretServiceBus(s.env, ss)    // the file keyring's folder and passphrase stay set: were it chosen, it would be used
 	setPath := filepath.Join(s.home, ".config", "awstray", "settings.toml")
 
 	_, stderr := s.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
@@ -72,4 +61,21 @@ func TestAutoDetectedBackendIsKept(t *testing.T) {
 	if b, _ := os.ReadFile(setPath); string(b) != "backend = \"secret-service\"\n" {
 		t.Fatalf("settings changed: %q", b)
 	}
+}
+
+// onSecretServiceBus is env with no backend chosen and the session bus of
+// ss, where its GNOME Keyring runs.
+func onSecretServiceBus(env []string, ss *testenv.SecretService) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWSTRAY_BACKEND=") && !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			out = append(out, kv)
+		}
+	}
+	for _, kv := range ss.Env {
+		if strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -28,30 +28,8 @@ import (
 func TestGuardedProfile(t *testing.T) {
 	d := newAgentDesk(t, agentConfig+"\n[profile viaproc]\nregion = us-east-1\ncredential_process = "+binary(t)+" credential-process admin\n",
 		"dialogs = \"zenity\"\nguarded_profiles = [\"adm*\"]\n")
-	bin := filepath.Join(d.root, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	argvLog, answer := filepath.Join(d.root, "zenity-argv"), filepath.Join(d.root, "zenity-answer")
-	zenity := "#!/bin/sh\nprintf '%s\\n' \"$@\" >> " + argvLog + "\necho --- >> " + argvLog + "\nexit \"$(cat " + answer + ")\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "zenity"), []byte(zenity), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, kv := range d.env {
-		if strings.HasPrefix(kv, "PATH=") {
-			d.env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
-		}
-	}
-	d.env = append(d.env, "DISPLAY=:99")
-	answerWith := func(code string) {
-		if err := os.WriteFile(answer, []byte(code), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	questions := func() int {
-		b, _ := os.ReadFile(argvLog)
-		return strings.Count(string(b), "--question")
-	}
+	answerWith, askedText := guardZenity(t, d)
+	questions := func() int { return strings.Count(askedText(), "--question") }
 	d.startTray(t)
 
 	// Denied: one line, exit 1, and nothing run.
@@ -61,13 +39,13 @@ func TestGuardedProfile(t *testing.T) {
 		stderr != "awstray: credentials for profile \"admin\" were refused in the tray\n" {
 		t.Fatalf("a denied exec: %v %q %q", err, out, stderr)
 	}
-	asked, _ := os.ReadFile(argvLog)
+	asked := askedText()
 	for _, want := range []string{"--question", `"admin"`, "To run: awstray-whoami", "exec (pid "} {
-		if !strings.Contains(string(asked), want) {
+		if !strings.Contains(asked, want) {
 			t.Errorf("the question lacks %q:\n%s", want, asked)
 		}
 	}
-	if strings.Contains(string(asked), "sekrit-argument") {
+	if strings.Contains(asked, "sekrit-argument") {
 		t.Errorf("the question shows the program's arguments:\n%s", asked)
 	}
 	// An unguarded profile asks nothing.
@@ -121,8 +99,8 @@ func TestGuardedProfile(t *testing.T) {
 		t.Fatalf("boto3 with credential_process: %v\n%s", err, pyOut)
 	}
 	pyExe := lines[0]
-	asked, _ = os.ReadFile(argvLog)
-	if !strings.Contains(string(asked), "Started by: "+pyExe) || !strings.Contains(string(asked), "credential-process") {
+	asked = askedText()
+	if !strings.Contains(asked, "Started by: "+pyExe) || !strings.Contains(asked, "credential-process") {
 		t.Errorf("the question of credential-process does not name %s:\n%s", pyExe, asked)
 	}
 

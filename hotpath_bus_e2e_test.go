@@ -158,18 +158,7 @@ func TestHotPathWithoutTheTrayOpensTheKeyring(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	s := newSandbox(t, moto.URL)
 	runtime := t.TempDir()
-	var env []string
-	for _, kv := range s.env {
-		if !strings.HasPrefix(kv, "AWSTRAY_BACKEND=") && !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
-			env = append(env, kv)
-		}
-	}
-	for _, kv := range ss.Env {
-		if strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
-			env = append(env, kv)
-		}
-	}
-	s.env = append(env, "AWSTRAY_BACKEND=secret-service", "XDG_RUNTIME_DIR="+runtime)
+	s.env = append(onSecretServiceBus(s.env, ss), "AWSTRAY_BACKEND=secret-service", "XDG_RUNTIME_DIR="+runtime)
 	writeHome(t, s.home, "[profile dev]\nregion = us-east-1\n", "")
 	s.run(t, testKeyID+"\n"+testSecret+"\n", "add", "dev")
 

@@ -164,6 +164,9 @@ func TestRelativeAgentSocket(t *testing.T) {
 	if _, ok, err := app.federationFromAgent(context.Background(), "dev", 0); !ok || err == nil || err.Error() != msg {
 		t.Fatalf("federationFromAgent: %v %v", ok, err)
 	}
+	if _, err := app.usageRecords(); err == nil || err.Error() != msg {
+		t.Fatalf("usageRecords: %v, want %q (not the record file)", err, msg)
+	}
 	app.forgetInTray(nil)
 	if want := "awstray: warning: could not tell the running tray to forget its profiles (Lock all there): " + msg + "\n"; stderr.String() != want {
 		t.Fatalf("forgetInTray said %q, want %q", stderr.String(), want)

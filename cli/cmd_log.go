@@ -109,7 +109,11 @@ func runLog(app *App, in logInput) error {
 
 // usageRecords asks the running tray, else reads the record file.
 func (a *App) usageRecords() ([]usage.Record, error) {
-	if path, err := agent.SocketPath(a.Getenv); err == nil {
+	path, err := a.agentSocket()
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
 		if cl, err := agent.Dial(path, agentDialTimeout); err == nil {
 			defer cl.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

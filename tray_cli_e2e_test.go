@@ -166,21 +166,29 @@ func TestTrayForgetsCleared(t *testing.T) {
 	whoami("admin", 3)
 }
 
-// TestTrayForgetsRemoved: after `awstray remove`, the tray no longer
-// serves what it made with the removed key: exec fails with the no-key
-// error.
+// TestTrayForgetsRemoved: after `awstray remove`, nothing made with the
+// removed key is served — the profile's session nor a role's made from it,
+// from the tray's memory or the keyring's cache: exec fails with the
+// no-key error.
 func TestTrayForgetsRemoved(t *testing.T) {
 	d := newAgentDesk(t, agentConfig, "")
 	d.startTray(t)
-	if out, stderr, err := d.runNoTTY(t, "exec", "dev", "--", "awstray-whoami"); err != nil || !strings.HasPrefix(out, "arn:aws:") {
-		t.Fatalf("exec dev: %v %q %q", err, out, stderr)
+	for _, p := range []string{"dev", "admin"} {
+		if out, stderr, err := d.runNoTTY(t, "exec", p, "--", "awstray-whoami"); err != nil || !strings.HasPrefix(out, "arn:aws:") {
+			t.Fatalf("exec %s: %v %q %q", p, err, out, stderr)
+		}
 	}
-	if _, stderr, err := d.runNoTTY(t, "remove", "-f", "dev"); err != nil || !strings.HasPrefix(stderr, "removed the key ") || strings.Contains(stderr, "warning") {
+	_, stderr, err := d.runNoTTY(t, "remove", "-f", "dev")
+	if err != nil || !strings.HasPrefix(stderr, "removed the key ") || !strings.Contains(stderr, "cleared 1 cached session of admin") || strings.Contains(stderr, "warning") {
 		t.Fatalf("remove -f dev: %v %q", err, stderr)
 	}
-	out, stderr, err := d.runNoTTY(t, "exec", "dev", "--", "awstray-whoami")
-	if err == nil || out != "" || !strings.Contains(stderr, `no key stored for profile "dev"`) {
-		t.Fatalf("exec dev after remove: %v %q %q", err, out, stderr)
+	// Neither the profile nor the role made from it is served: not from
+	// the tray's memory, not from the keyring's cache.
+	for _, p := range []string{"dev", "admin"} {
+		out, stderr, err := d.runNoTTY(t, "exec", p, "--", "awstray-whoami")
+		if err == nil || out != "" || !strings.Contains(stderr, `no key stored for profile "dev"`) {
+			t.Fatalf("exec %s after remove: %v %q %q", p, err, out, stderr)
+		}
 	}
 	if n := d.mfaCalls(); n != 1 {
 		t.Fatalf("%d MFA codes asked, want 1", n)

@@ -135,6 +135,9 @@ func (a *App) forgetInTray(profiles []string) {
 		}
 		fmt.Fprintf(a.Stderr, "awstray: warning: could not tell the running tray to forget %s: %s\n", what, oneLine(err.Error()))
 	}
+	if a.Getenv("AWSTRAY_NO_AGENT") != "" {
+		return // the person said there is no tray to ask
+	}
 	path, err := a.agentSocket()
 	if err != nil {
 		warn(err)
@@ -156,6 +159,9 @@ func (a *App) forgetInTray(profiles []string) {
 		warn(err)
 		return
 	}
+	// Every profile is tried: one the tray cannot lock does not keep the
+	// others held.
+	var failed []error
 	for _, p := range list {
 		// A profile shown locked holds nothing; one whose unlock is under
 		// way is held, and the lock cancels the unlock.
@@ -163,9 +169,11 @@ func (a *App) forgetInTray(profiles []string) {
 			continue
 		}
 		if err := cl.Lock(ctx, p.Name); err != nil {
-			warn(fmt.Errorf("locking %s: %w", p.Name, err))
-			return
+			failed = append(failed, fmt.Errorf("locking %s: %w", p.Name, err))
 		}
+	}
+	if len(failed) > 0 {
+		warn(errors.Join(failed...))
 	}
 }
 

@@ -139,7 +139,16 @@ func TestForgetInTray(t *testing.T) {
 	b.failOn = "dev"
 	check("a failing lock", []string{"dev"}, nil,
 		`awstray: warning: could not tell the running tray to forget profile "dev" (lock it there): locking dev: dropping a cached session of profile "dev": the keyring is locked`+"\n")
+	// One profile the tray cannot lock does not keep the others held.
+	check("a failing lock among others", nil, []string{"admin", "other"},
+		`awstray: warning: could not tell the running tray to forget its profiles (Lock all there): locking dev: dropping a cached session of profile "dev": the keyring is locked`+"\n")
 	b.failOn = ""
+	// AWSTRAY_NO_AGENT: the tray is not asked.
+	app.Getenv = func(k string) string {
+		return map[string]string{"AWSTRAY_AGENT_SOCKET": path, "AWSTRAY_NO_AGENT": "1"}[k]
+	}
+	check("AWSTRAY_NO_AGENT", nil, nil, "")
+	app.Getenv = func(k string) string { return map[string]string{"AWSTRAY_AGENT_SOCKET": path}[k] }
 
 	path = filepath.Join(t.TempDir(), "agent.sock") // nobody there
 	check("no tray", nil, nil, "")
@@ -175,5 +184,12 @@ func TestRelativeAgentSocket(t *testing.T) {
 	env["AWSTRAY_NO_AGENT"] = "1"
 	if _, err := app.resolve(credsInput{profile: "dev"}); !errors.Is(err, credentials.ErrNoKey) {
 		t.Fatalf("resolve with AWSTRAY_NO_AGENT: %v, want the no-key error", err)
+	}
+	if _, err := app.usageRecords(); err != nil {
+		t.Fatalf("usageRecords with AWSTRAY_NO_AGENT: %v, want the record file's (none yet)", err)
+	}
+	stderr.Reset()
+	if app.forgetInTray(nil); stderr.String() != "" {
+		t.Fatalf("forgetInTray with AWSTRAY_NO_AGENT said %q", stderr.String())
 	}
 }

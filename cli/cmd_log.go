@@ -109,9 +109,11 @@ func runLog(app *App, in logInput) error {
 
 // usageRecords asks the running tray, else reads the record file.
 func (a *App) usageRecords() ([]usage.Record, error) {
-	path, err := a.agentSocket()
-	if err != nil {
-		return nil, err
+	path, err := "", error(nil)
+	if a.Getenv("AWSTRAY_NO_AGENT") == "" {
+		if path, err = a.agentSocket(); err != nil {
+			return nil, err
+		}
 	}
 	if path != "" {
 		if cl, err := agent.Dial(path, agentDialTimeout); err == nil {

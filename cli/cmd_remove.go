@@ -65,9 +65,48 @@ func runRemove(app *App, in removeInput) error {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "removed %s\n", strings.Join(what, " and "))
+	// Sessions made from the key reach further than the profile's own: a
+	// role with it as source_profile holds one too.
+	made := dependents(app, in.profile)
+	if len(made) > 0 {
+		n, err := credentials.ClearSessions(st, made...)
+		if err != nil {
+			fmt.Fprintf(app.Stderr, "awstray: warning: clearing the sessions of the profiles made from %s (%s): %s\n", in.profile, strings.Join(made, ", "), oneLine(err.Error()))
+		} else if n > 0 {
+			fmt.Fprintf(app.Stderr, "cleared %d cached session%s of %s\n", n, plural(n), strings.Join(made, ", "))
+		}
+	}
 	// The tray would go on serving what it made with the key.
-	app.forgetInTray([]string{in.profile})
+	app.forgetInTray(append([]string{in.profile}, made...))
 	return nil
+}
+
+// dependents are the profiles of the config whose chain goes through
+// profile (profile itself aside). A config that cannot be read gives none:
+// the key is removed all the same.
+func dependents(app *App, profile string) []string {
+	cfg, err := app.Config()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range cfg.Profiles {
+		name := p.Name
+		if name == profile {
+			continue
+		}
+		chain, err := cfg.Chain(name)
+		if err != nil {
+			continue
+		}
+		for _, p := range chain[1:] {
+			if p.Name == profile {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // removal names the keys `remove` deletes: the stored key, and the

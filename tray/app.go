@@ -128,9 +128,11 @@ type App struct {
 	keyScanning, keyRescan bool
 	keyScanned             time.Time
 	// Start at login (autostart_sync.go): whether the settings say what
-	// start_at_login is, and the autostart failure last notified.
+	// start_at_login is, the autostart failure last notified, and whether
+	// the coming sync follows a click of the menu item.
 	loginKnown    bool
 	loginErrShown string
+	loginClicked  bool
 }
 
 // NewApp prepares the loop; Start runs it.
@@ -632,7 +634,7 @@ func (a *App) changeSetting(key, value string) {
 	case "start_at_login":
 		// The reload below makes the entry follow the setting; a click
 		// that cannot says so, even when the last reload said it already.
-		a.loginErrShown = ""
+		a.loginErrShown, a.loginClicked = "", true
 	}
 	if err := settings.Set(a.o.SettingsPath, key, v); err != nil {
 		a.o.Notify("settings", "Cannot save the setting", err.Error())

@@ -88,7 +88,10 @@ func (k entryKind) program(content []byte) (exe string, ok bool) {
 			return "", false
 		}
 		exe = k.decode(text)
-		return exe, bytes.Equal(k.make(exe), content)
+		// The tray writes the absolute path of the running program; an
+		// entry naming a bare "awstray" is a copy of the one the packages
+		// ship, put there by the person.
+		return exe, filepath.IsAbs(exe) && bytes.Equal(k.make(exe), content)
 	}
 	return "", false
 }
@@ -98,6 +101,11 @@ func (k entryKind) program(content []byte) (exe string, ok bool) {
 // that is not k's entry for some program is the person's: it is left as
 // it is and the answer is a *NotOursError.
 func syncEntry(path string, k entryKind, exe string, on bool) error {
+	// A link (to the packages' entry, to a dotfiles repository) is the
+	// person's way of keeping the entry: never replaced, never removed.
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return &NotOursError{Path: path}
+	}
 	old, err := os.ReadFile(path)
 	exists := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -33,13 +33,25 @@ func loginKnown(err error) bool {
 // start, after every settings (re)load and so after the menu's click. The
 // menu's tick shows the setting; this makes the entry match it. A failure
 // is logged and notified once — the same one again, at the next reload,
-// says nothing new — and the tray goes on.
+// says nothing new — and the tray goes on. An entry that is not awstray's
+// is only logged, unless the person just clicked the item.
 func (a *App) syncStartAtLogin() {
 	if a.o.StartAtLogin == nil || !a.loginKnown {
 		return
 	}
+	clicked := a.loginClicked
+	a.loginClicked = false
 	msg := ""
-	if err := a.o.StartAtLogin(a.settings.StartAtLogin); err != nil {
+	err := a.o.StartAtLogin(a.settings.StartAtLogin)
+	var notOurs *NotOursError
+	if errors.As(err, &notOurs) && !clicked {
+		// The person's own entry (a copy of the packages' one, a link, an
+		// edit): theirs to keep, and nothing to be told at every start.
+		// A click that cannot change it says so, below.
+		a.o.Log.Info("the autostart entry is not awstray's; left as it is", "on", a.settings.StartAtLogin, "path", notOurs.Path)
+		err = nil
+	}
+	if err != nil {
 		msg = err.Error()
 	}
 	if msg == a.loginErrShown {

@@ -133,10 +133,10 @@ func TestAppStartAtLoginFromTheFileAtStart(t *testing.T) {
 }
 
 // TestAppStartAtLoginFollowsReloads: the entry follows the file as the
-// person edits it — off at start removes our entry (here the packaged one,
-// copied by hand), on makes it, off again removes it.
+// person edits it — off at start removes our entry (one written for a
+// program since moved), on makes it, off again removes it.
 func TestAppStartAtLoginFollowsReloads(t *testing.T) {
-	h := newLoginApp(t, "start_at_login = false\n", packaging.AutostartEntry(""))
+	h := newLoginApp(t, "start_at_login = false\n", packaging.AutostartEntry("/old/place/awstray"))
 	h.waitEntry(t, false)
 	writeFile(t, h.settings, []byte("start_at_login = true\n"))
 	h.waitEntry(t, true)
@@ -164,35 +164,49 @@ func TestAppStartAtLoginMenu(t *testing.T) {
 }
 
 // TestAppStartAtLoginKeepsAFileNotOurs: a file in the entry's place that
-// awstray did not write (here ours, edited by hand) is never replaced or
-// removed — at start, on a reload, or on a click. The tray says so once
-// (a log line and a notification), again only when the person clicks.
+// awstray did not write — ours edited by hand, the packages' entry copied
+// by hand — is never replaced or removed: at start, on a reload, or on a
+// click. It is the person's: the tray only logs it, and says so in a
+// notification when the person clicks the item, each time.
 func TestAppStartAtLoginKeepsAFileNotOurs(t *testing.T) {
-	hand := []byte(strings.Replace(string(packaging.AutostartEntry("/usr/bin/awstray")), "X-GNOME-Autostart-Delay=3", "X-GNOME-Autostart-Delay=30", 1))
-	h := newLoginApp(t, "start_at_login = false\n", hand)
-	const warning = "is not the autostart entry awstray writes"
-	waitFor(t, "the warning at start", func() bool { return len(h.autostartNotes()) == 1 })
-	if n := h.autostartNotes()[0]; !strings.Contains(n, h.entry+" "+warning) {
-		t.Fatalf("notification: %s", n)
+	shipped, err := packaging.Files.ReadFile("awstray-autostart.desktop")
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, tc := range []struct {
+		name string
+		file []byte
+	}{
+		{"ours edited", []byte(strings.Replace(string(packaging.AutostartEntry("/usr/bin/awstray")), "X-GNOME-Autostart-Delay=3", "X-GNOME-Autostart-Delay=30", 1))},
+		{"the packages' entry copied", shipped},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newLoginApp(t, "start_at_login = false\n", tc.file)
+			const seen, warning = "the autostart entry is not awstray's", "is not the autostart entry awstray writes"
+			waitFor(t, "the log line at start", func() bool { return strings.Contains(h.logs.String(), seen) })
 
-	// A reload with the same outcome says nothing new: the menu after it
-	// shows the new setting, rendered after the entry was looked at.
-	writeFile(t, h.settings, []byte("start_at_login = true\n"))
-	h.waitTick(t, true)
-	if n := h.autostartNotes(); len(n) != 1 {
-		t.Fatalf("notifications after a reload: %q", n)
-	}
-	// The person's click is answered, each time.
-	for i, on := range []string{"false", "true"} {
-		h.app.Intents() <- Intent{Kind: IntentSetting, Setting: "start_at_login", Value: on}
-		waitFor(t, "the warning after a click", func() bool { return len(h.autostartNotes()) == 2+i })
-	}
-	if got := h.read(t); string(got) != string(hand) {
-		t.Fatalf("the person's file changed:\n%s", got)
-	}
-	if c := strings.Count(h.logs.String(), warning); c != 3 {
-		t.Fatalf("%d log lines of the warning, want 3:\n%s", c, h.logs)
+			// A reload: the menu after it shows the new setting, rendered
+			// after the entry was looked at — and nothing was notified.
+			writeFile(t, h.settings, []byte("start_at_login = true\n"))
+			h.waitTick(t, true)
+			if n := h.autostartNotes(); len(n) != 0 {
+				t.Fatalf("notifications without a click: %q", n)
+			}
+			// The person's click is answered, each time.
+			for i, on := range []string{"false", "true"} {
+				h.app.Intents() <- Intent{Kind: IntentSetting, Setting: "start_at_login", Value: on}
+				waitFor(t, "the warning after a click", func() bool { return len(h.autostartNotes()) == 1+i })
+			}
+			if n := h.autostartNotes()[0]; !strings.Contains(n, h.entry+" "+warning) {
+				t.Fatalf("notification: %s", n)
+			}
+			if got := h.read(t); string(got) != string(tc.file) {
+				t.Fatalf("the person's file changed:\n%s", got)
+			}
+			if c := strings.Count(h.logs.String(), warning); c != 2 {
+				t.Fatalf("%d log lines of the warning, want 2 (the clicks):\n%s", c, h.logs)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package tray
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/windows/registry"
@@ -25,11 +26,11 @@ func StartAtLogin(exe string, on bool) error {
 	}
 	defer k.Close()
 	want := `"` + exe + `" tray`
-	old, _, err := k.GetStringValue("awstray")
+	old, valtype, err := k.GetStringValue("awstray")
 	exists := err == nil
 	switch {
 	case errors.Is(err, registry.ErrNotExist):
-	case errors.Is(err, registry.ErrUnexpectedType), err == nil && !ownRunValue(old):
+	case errors.Is(err, registry.ErrUnexpectedType), err == nil && (valtype != registry.SZ || !ownRunValue(old)):
 		return &NotOursError{Path: `HKCU\` + runKey + `\awstray`}
 	case err != nil:
 		return fmt.Errorf("reading awstray in the Run key: %w", err)
@@ -53,12 +54,13 @@ func StartAtLogin(exe string, on bool) error {
 }
 
 // ownRunValue reports whether v is a command line StartAtLogin writes:
-// one quoted program, then tray.
+// one quoted absolute program path, then tray. A value with %VARIABLES%
+// (and any REG_EXPAND_SZ, checked by the caller) the person wrote.
 func ownRunValue(v string) bool {
 	exe, ok := strings.CutSuffix(v, `" tray`)
 	if !ok {
 		return false
 	}
 	exe, ok = strings.CutPrefix(exe, `"`)
-	return ok && exe != "" && !strings.Contains(exe, `"`)
+	return ok && filepath.IsAbs(exe) && !strings.ContainsAny(exe, `"%`)
 }

@@ -222,6 +222,9 @@ func TestCredentialsFilePath(t *testing.T) {
 	}
 }
 
+// configSpace is the whitespace of the AWS config format (awsconfig's).
+const configSpace = " \t\r\v\f"
+
 // FuzzCredentialsFile checks that the credentials-file reader and awsconfig
 // read the same text alike (the same error, or the same keys and values in
 // every section both keep), and that Without removes exactly the key lines.
@@ -237,8 +240,15 @@ func FuzzCredentialsFile(f *testing.F) {
 			// The credentials file adds no rule of its own but "no section
 			// twice", which the config file has too (by a looser
 			// identity): awsconfig fails there or on an earlier line.
+			// On the same line, the same message — but a duplicate section
+			// is named by each file's own identity ("profile  a" is the
+			// config file's profile "a", the credentials file's section
+			// "profile  a").
 			var fe, ce *awsconfig.SyntaxError
-			if !errors.As(ferr, &fe) || !errors.As(cerr, &ce) || ce.Line > fe.Line || (ce.Line == fe.Line && ce.Msg != fe.Msg) {
+			bothDuplicate := func() bool {
+				return strings.HasPrefix(fe.Msg, "duplicate section ") && strings.HasPrefix(ce.Msg, "duplicate section ")
+			}
+			if !errors.As(ferr, &fe) || !errors.As(cerr, &ce) || ce.Line > fe.Line || (ce.Line == fe.Line && ce.Msg != fe.Msg && !bothDuplicate()) {
 				t.Fatalf("importer: %v; awsconfig: %v", ferr, cerr)
 			}
 			return
@@ -251,13 +261,28 @@ func FuzzCredentialsFile(f *testing.F) {
 			}
 		} else {
 			vals := cf.values()
-			_, hasProfileDefault := vals["profile default"]
+			// A section name as the config file reads it: "profile"
+			// and the name, apart by any of its whitespace.
+			profileName := func(name string) (string, bool) {
+				rest, ok := strings.CutPrefix(name, "profile")
+				if !ok || rest == "" || !strings.ContainsRune(configSpace, rune(rest[0])) {
+					return "", false
+				}
+				prof := strings.Trim(rest, configSpace)
+				return prof, prof != "" && !strings.ContainsAny(prof, configSpace)
+			}
+			hasProfileDefault := false
+			for name := range vals {
+				if p, ok := profileName(name); ok && p == "default" {
+					hasProfileDefault = true
+				}
+			}
 			for name, v := range vals {
-				prof, ok := strings.CutPrefix(name, "profile ")
+				prof, ok := profileName(name)
 				switch {
 				case name == "default" && !hasProfileDefault:
 					prof = "default"
-				case !ok || strings.TrimSpace(prof) != prof:
+				case !ok:
 					continue // awsconfig keeps no such profile
 				}
 				if _, ok := v["include_profile"]; ok {
